@@ -1,0 +1,65 @@
+# flasharb: the single entry point. `make demo` runs the main job on a local chain; `make test` installs
+# everything needed and runs every test. Foundry comes from npm: its platform binaries go first on PATH
+# (never the node_modules/.bin shims or npx: the forge shim exits 0 on failing tests).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+FOUNDRY_BIN := $(ROOT)/node_modules/@foundry-rs/forge-linux-amd64/bin:$(ROOT)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(ROOT)/node_modules/@foundry-rs/cast-linux-amd64/bin
+export PATH := $(FOUNDRY_BIN):$(ROOT)/.venv/bin:$(PATH)
+export APE_DATA_FOLDER := $(ROOT)/.ape
+export FOUNDRY_DISABLE_NIGHTLY_WARNING := 1
+PYTEST := $(ROOT)/.venv/bin/pytest
+ANVIL_PORT ?= 8545
+RPC_URL ?= http://127.0.0.1:$(ANVIL_PORT)
+
+.PHONY: setup build test test-sol test-py fmt fmt-check coverage snapshot demo replica anvil \
+        bench bench-gas bench-python bench-engine bench-latency clean
+
+setup:
+	@tools/setup.sh
+
+build: setup
+	forge build
+
+## All tests: formatting, Solidity (unit, fuzz, invariant, fork-when-configured, gas snapshot), Python.
+test: setup
+	forge fmt --check
+	forge build
+	$(MAKE) --no-print-directory test-sol test-py
+
+test-sol:
+	forge test
+	forge snapshot --check snapshots/gas.snapshot --match-path 'test/gas/*'
+
+test-py:
+	cd python && $(PYTEST) -q
+
+fmt: setup
+	forge fmt
+
+coverage: setup
+	forge coverage --report summary --no-match-path 'test/{fork,gas}/*'
+
+snapshot: setup
+	forge snapshot --snap snapshots/gas.snapshot --match-path 'test/gas/*'
+
+## The local Polygon replica on a running anvil (started by `make anvil`); addresses go to deployments/.
+replica: setup
+	tools/deploy-replica.sh $(RPC_URL)
+
+anvil: setup
+	anvil --port $(ANVIL_PORT) --balance 100000000 --silent
+
+demo: setup
+	tools/demo.sh
+
+bench: bench-gas bench-python bench-engine bench-latency
+
+bench-gas: setup
+	tools/bench-gas.sh
+
+bench-python bench-engine bench-latency: setup
+	cd python && $(ROOT)/.venv/bin/python -m flasharb.bench $(@:bench-%=%)
+
+clean:
+	rm -rf out cache broadcast .stamps
