@@ -22,7 +22,9 @@ library Artifacts {
         string memory json = vm.readFile(string.concat(vm.projectRoot(), "/node_modules/", path));
         // Waffle (Uniswap V2) and Hardhat/Balancer both keep the creation code under ".bytecode".
         code = vm.parseJsonString(json, ".bytecode");
-        if (bytes(code).length >= 2 && bytes(code)[0] == "0" && bytes(code)[1] == "x") code = _slice(code, 2, bytes(code).length);
+        if (bytes(code).length >= 2 && bytes(code)[0] == "0" && bytes(code)[1] == "x") {
+            code = _slice(code, 2, bytes(code).length);
+        }
     }
 
     function deploy(string memory path, bytes memory args) internal returns (address) {

@@ -28,13 +28,15 @@ abstract contract PolygonReplica is CommonBase {
     string internal constant V2_FACTORY = "@uniswap/v2-core/build/UniswapV2Factory.json";
     string internal constant V2_ROUTER = "@uniswap/v2-periphery/build/UniswapV2Router02.json";
     string internal constant WETH9_ART = "@uniswap/v2-periphery/build/WETH9.json";
-    string internal constant V3_FACTORY = "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json";
+    string internal constant V3_FACTORY =
+        "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json";
     string internal constant V3_NPM =
         "@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json";
     string internal constant V3_ROUTER = "@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json";
     string internal constant AAVE = "@aave/core-v3/artifacts/contracts/";
     string internal constant AAVE_LOGIC = "contracts/protocol/libraries/logic/";
-    string internal constant BAL_AUTHORIZER = "@balancer-labs/v2-deployments/dist/tasks/20210418-authorizer/artifact/Authorizer.json";
+    string internal constant BAL_AUTHORIZER =
+        "@balancer-labs/v2-deployments/dist/tasks/20210418-authorizer/artifact/Authorizer.json";
     string internal constant BAL_VAULT = "@balancer-labs/v2-deployments/dist/tasks/20210418-vault/artifact/Vault.json";
 
     uint24 internal constant V2_FEE_PIPS = 3000; // both forks charge 0.30% (997/1000)
@@ -160,7 +162,8 @@ abstract contract PolygonReplica is CommonBase {
         _fund(b, amountB);
         IERC20(a).approve(router, amountA);
         IERC20(b).approve(router, amountB);
-        IUniswapV2Router02(router).addLiquidity(a, b, amountA, amountB, amountA, amountB, replicaAdmin, type(uint256).max);
+        IUniswapV2Router02(router)
+            .addLiquidity(a, b, amountA, amountB, amountA, amountB, replicaAdmin, type(uint256).max);
         v2Pairs.push(IUniswapV2Factory(IUniswapV2Router02(router).factory()).getPair(a, b));
     }
 
@@ -188,17 +191,22 @@ abstract contract PolygonReplica is CommonBase {
 
     function _addV3Pool(address a, address b, uint24 fee, uint256 usdPerPosition) private {
         (address t0, address t1) = a < b ? (a, b) : (b, a);
-        address pool = INonfungiblePositionManager(v3PositionManager).createAndInitializePoolIfNecessary(
-            t0, t1, fee, _sqrtPriceX96(t0, t1)
-        );
+        address pool = INonfungiblePositionManager(v3PositionManager)
+            .createAndInitializePoolIfNecessary(t0, t1, fee, _sqrtPriceX96(t0, t1));
         v3Pools.push(pool);
         (, int24 tick,,,,,) = IUniswapV3Pool(pool).slot0();
         int24 spacing = IUniswapV3Pool(pool).tickSpacing();
         int24 full = 887272 / spacing * spacing;
         _mintPosition(t0, t1, fee, -full, full, usdPerPosition);
-        _mintPosition(t0, t1, fee, _floorTick(tick - 4000, spacing), _floorTick(tick + 4000, spacing) + spacing, usdPerPosition);
-        _mintPosition(t0, t1, fee, _floorTick(tick - 1000, spacing), _floorTick(tick + 1000, spacing) + spacing, usdPerPosition);
-        _mintPosition(t0, t1, fee, _floorTick(tick - 200, spacing), _floorTick(tick + 200, spacing) + spacing, usdPerPosition);
+        _mintPosition(
+            t0, t1, fee, _floorTick(tick - 4000, spacing), _floorTick(tick + 4000, spacing) + spacing, usdPerPosition
+        );
+        _mintPosition(
+            t0, t1, fee, _floorTick(tick - 1000, spacing), _floorTick(tick + 1000, spacing) + spacing, usdPerPosition
+        );
+        _mintPosition(
+            t0, t1, fee, _floorTick(tick - 200, spacing), _floorTick(tick + 200, spacing) + spacing, usdPerPosition
+        );
     }
 
     function _mintPosition(address t0, address t1, uint24 fee, int24 lower, int24 upper, uint256 usd) private {
@@ -208,11 +216,12 @@ abstract contract PolygonReplica is CommonBase {
         _fund(t1, amount1);
         IERC20(t0).approve(v3PositionManager, amount0);
         IERC20(t1).approve(v3PositionManager, amount1);
-        INonfungiblePositionManager(v3PositionManager).mint(
-            INonfungiblePositionManager.MintParams(
-                t0, t1, fee, lower, upper, amount0, amount1, 0, 0, replicaAdmin, type(uint256).max
-            )
-        );
+        INonfungiblePositionManager(v3PositionManager)
+            .mint(
+                INonfungiblePositionManager.MintParams(
+                    t0, t1, fee, lower, upper, amount0, amount1, 0, 0, replicaAdmin, type(uint256).max
+                )
+            );
         // NPM takes only what the range needs; leave nothing approved behind.
         IERC20(t0).approve(v3PositionManager, 0);
         IERC20(t1).approve(v3PositionManager, 0);
@@ -271,7 +280,8 @@ abstract contract PolygonReplica is CommonBase {
         aaveOracle = Artifacts.deploy(string.concat(AAVE, "mocks/oracle/PriceOracle.sol/PriceOracle.json"), "");
         provider.setPriceOracle(aaveOracle);
         aaveDataProvider = Artifacts.deploy(
-            string.concat(AAVE, "misc/AaveProtocolDataProvider.sol/AaveProtocolDataProvider.json"), abi.encode(aaveProvider)
+            string.concat(AAVE, "misc/AaveProtocolDataProvider.sol/AaveProtocolDataProvider.json"),
+            abi.encode(aaveProvider)
         );
         provider.setPoolDataProvider(aaveDataProvider);
 
@@ -281,7 +291,8 @@ abstract contract PolygonReplica is CommonBase {
     }
 
     function _deployAavePoolImpl() private returns (address) {
-        string[6] memory plain = ["SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic", "PoolLogic"];
+        string[6] memory plain =
+            ["SupplyLogic", "BorrowLogic", "LiquidationLogic", "EModeLogic", "BridgeLogic", "PoolLogic"];
         Artifacts.Link[] memory links = new Artifacts.Link[](7);
         for (uint256 i; i < plain.length; ++i) {
             links[i] = Artifacts.Link(_aaveLogicName(plain[i]), _deployAaveLogic(plain[i], new Artifacts.Link[](0)));
@@ -291,7 +302,9 @@ abstract contract PolygonReplica is CommonBase {
         flashLinks[0] = links[1];
         links[6] = Artifacts.Link(_aaveLogicName("FlashLoanLogic"), _deployAaveLogic("FlashLoanLogic", flashLinks));
         _configuratorLogic = _deployAaveLogic("ConfiguratorLogic", new Artifacts.Link[](0));
-        return Artifacts.deployLinked(string.concat(AAVE, "protocol/pool/Pool.sol/Pool.json"), links, abi.encode(aaveProvider));
+        return Artifacts.deployLinked(
+            string.concat(AAVE, "protocol/pool/Pool.sol/Pool.json"), links, abi.encode(aaveProvider)
+        );
     }
 
     address private _configuratorLogic;
@@ -313,11 +326,14 @@ abstract contract PolygonReplica is CommonBase {
     function _initAaveReserves() private {
         string memory tok = string.concat(AAVE, "protocol/tokenization/");
         address aToken = Artifacts.deploy(string.concat(tok, "AToken.sol/AToken.json"), abi.encode(aavePool));
-        address sDebt = Artifacts.deploy(string.concat(tok, "StableDebtToken.sol/StableDebtToken.json"), abi.encode(aavePool));
+        address sDebt =
+            Artifacts.deploy(string.concat(tok, "StableDebtToken.sol/StableDebtToken.json"), abi.encode(aavePool));
         address vDebt =
             Artifacts.deploy(string.concat(tok, "VariableDebtToken.sol/VariableDebtToken.json"), abi.encode(aavePool));
         address strategy = Artifacts.deploy(
-            string.concat(AAVE, "protocol/pool/DefaultReserveInterestRateStrategy.sol/DefaultReserveInterestRateStrategy.json"),
+            string.concat(
+                AAVE, "protocol/pool/DefaultReserveInterestRateStrategy.sol/DefaultReserveInterestRateStrategy.json"
+            ),
             abi.encode(aaveProvider, 0.8e27, 0, 0.04e27, 0.75e27, 0.02e27, 0.75e27, 0.02e27, 0.05e27, 0.2e27)
         );
 
@@ -372,7 +388,7 @@ abstract contract PolygonReplica is CommonBase {
             address token = replicaTokens[i];
             uint256 amount = _usd(token, 2_000_000);
             _fund(token, amount);
-            IERC20(token).transfer(balancerVault, amount);
+            require(IERC20(token).transfer(balancerVault, amount), "replica: vault funding failed");
         }
     }
 
@@ -399,8 +415,11 @@ abstract contract PolygonReplica is CommonBase {
     {
         _fund(tokenIn, amountIn);
         IERC20(tokenIn).approve(v3SwapRouter, amountIn);
-        amountOut = ISwapRouter(v3SwapRouter).exactInputSingle(
-            ISwapRouter.ExactInputSingleParams(tokenIn, tokenOut, fee, replicaAdmin, type(uint256).max, amountIn, 0, 0)
-        );
+        amountOut = ISwapRouter(v3SwapRouter)
+            .exactInputSingle(
+                ISwapRouter.ExactInputSingleParams(
+                    tokenIn, tokenOut, fee, replicaAdmin, type(uint256).max, amountIn, 0, 0
+                )
+            );
     }
 }

@@ -3,8 +3,13 @@ pragma solidity ^0.8.24;
 
 /// @notice The Aave V3 Pool subset used for flash loans (and, later, liquidations).
 interface IAaveV3Pool {
-    function flashLoanSimple(address receiverAddress, address asset, uint256 amount, bytes calldata params, uint16 referralCode)
-        external;
+    function flashLoanSimple(
+        address receiverAddress,
+        address asset,
+        uint256 amount,
+        bytes calldata params,
+        uint16 referralCode
+    ) external;
     function flashLoan(
         address receiverAddress,
         address[] calldata assets,

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @notice Uniswap V2 pair and V3 pool calls on the hot path, in assembly; a revert inside a pool is bubbled up
+///         unchanged so the bot sees the pool's own reason. Readable reference: test/reference/PoolLibReference.sol.
+library PoolLib {
+    // TickMath.MIN_SQRT_RATIO + 1 and MAX_SQRT_RATIO - 1: "no limit" for a V3 exact-input swap.
+    uint160 internal constant MIN_SQRT_RATIO_PLUS_ONE = 4295128740;
+    uint160 internal constant MAX_SQRT_RATIO_MINUS_ONE = 1461446703485210103287273052203988822378723970341;
+
+    function getReserves(address pair) internal view returns (uint256 reserve0, uint256 reserve1) {
+        assembly ("memory-safe") {
+            mstore(0x00, 0x0902f1ac) // getReserves()
+            let ok := staticcall(gas(), pair, 0x1c, 0x04, 0x00, 0x40)
+            if iszero(and(ok, gt(returndatasize(), 63))) {
+                mstore(0x00, 0xbe92a6e9) // PoolCallFailed(address)
+                mstore(0x20, pair)
+                revert(0x1c, 0x24)
+            }
+            reserve0 := mload(0x00)
+            reserve1 := mload(0x20)
+        }
+    }
+
+    /// @dev UniswapV2Pair.swap(amount0Out, amount1Out, to, "") with no flash-swap data.
+    function swapV2(address pair, uint256 amount0Out, uint256 amount1Out, address to) internal {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 0x022c0d9f00000000000000000000000000000000000000000000000000000000) // swap(uint256,uint256,address,bytes)
+            mstore(add(m, 0x04), amount0Out)
+            mstore(add(m, 0x24), amount1Out)
+            mstore(add(m, 0x44), to)
+            mstore(add(m, 0x64), 0x80)
+            mstore(add(m, 0x84), 0)
+            if iszero(call(gas(), pair, 0, m, 0xa4, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
+    }
+
+    /// @dev UniswapV3Pool.swap(recipient, zeroForOne, amountIn, limit, abi.encode(tokenIn)) as an exact-input swap;
+    ///      returns what the pool sent out.
+    function swapV3(address pool, address recipient, bool zeroForOne, uint256 amountIn, uint160 limit, address tokenIn)
+        internal
+        returns (uint256 amountOut)
+    {
+        assembly ("memory-safe") {
+            if iszero(limit) {
+                limit := 1461446703485210103287273052203988822378723970341
+                if zeroForOne { limit := 4295128740 }
+            }
+            let m := mload(0x40)
+            mstore(m, 0x128acb0800000000000000000000000000000000000000000000000000000000) // swap(address,bool,int256,uint160,bytes)
+            mstore(add(m, 0x04), recipient)
+            mstore(add(m, 0x24), zeroForOne)
+            mstore(add(m, 0x44), amountIn)
+            mstore(add(m, 0x64), limit)
+            mstore(add(m, 0x84), 0xa0)
+            mstore(add(m, 0xa4), 0x20)
+            mstore(add(m, 0xc4), tokenIn)
+            if iszero(call(gas(), pool, 0, m, 0xe4, 0x00, 0x40)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+            // The output is the negative delta of the token bought; anything else is not a V3 pool's answer.
+            let delta := mload(mul(0x20, zeroForOne))
+            if or(lt(returndatasize(), 64), iszero(slt(delta, 0))) {
+                mstore(0x00, 0xbe92a6e9) // PoolCallFailed(address)
+                mstore(0x20, pool)
+                revert(0x1c, 0x24)
+            }
+            amountOut := sub(0, delta)
+        }
+    }
+}
