@@ -33,7 +33,13 @@ contract ReplicaTest is Test, PolygonReplica {
         (address t0, address t1) = WETH < USDC ? (WETH, USDC) : (USDC, WETH);
         bytes32 initCodeHash = 0x96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f;
         address predicted = address(
-            uint160(uint256(keccak256(abi.encodePacked(hex"ff", quickswapFactory, keccak256(abi.encodePacked(t0, t1)), initCodeHash))))
+            uint160(
+                uint256(
+                    keccak256(
+                        abi.encodePacked(hex"ff", quickswapFactory, keccak256(abi.encodePacked(t0, t1)), initCodeHash)
+                    )
+                )
+            )
         );
         assertEq(IUniswapV2Factory(quickswapFactory).getPair(WETH, USDC), predicted);
     }
@@ -41,7 +47,8 @@ contract ReplicaTest is Test, PolygonReplica {
     function test_replica_v2Swap() public {
         address pair = IUniswapV2Factory(quickswapFactory).getPair(WETH, USDC);
         (uint112 r0, uint112 r1,) = IUniswapV2Pair(pair).getReserves();
-        (uint256 rIn, uint256 rOut) = IUniswapV2Pair(pair).token0() == USDC ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
+        (uint256 rIn, uint256 rOut) =
+            IUniswapV2Pair(pair).token0() == USDC ? (uint256(r0), uint256(r1)) : (uint256(r1), uint256(r0));
         uint256 amountIn = 30_000e6;
         uint256 expected = amountIn * 997 * rOut / (rIn * 1000 + amountIn * 997);
         uint256 wethBefore = IERC20(WETH).balanceOf(address(this));

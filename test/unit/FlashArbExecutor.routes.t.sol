@@ -72,7 +72,9 @@ contract FlashArbExecutorRoutesTest is ExecutorTest {
         _dislocateV2(sushiswapRouter, USDC, WMATIC, 300);
         uint256 amountIn = 5_000e6;
         PlanBuilder.Step[] memory s = PlanBuilder.steps3(
-            quickPair(USDC, WETH).v2(USDC, V2_FEE), v3Pool(WETH, WMATIC, 3000).v3(WETH), sushiPair(WMATIC, USDC).v2(WMATIC, V2_FEE)
+            quickPair(USDC, WETH).v2(USDC, V2_FEE),
+            v3Pool(WETH, WMATIC, 3000).v3(WETH),
+            sushiPair(WMATIC, USDC).v2(WMATIC, V2_FEE)
         );
         uint256 out = v2Out(s[0].pool, USDC, amountIn);
         out = v3Out(WETH, WMATIC, 3000, out);
