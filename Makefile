@@ -38,7 +38,7 @@ fmt: setup
 	forge fmt
 
 coverage: setup
-	forge coverage --report summary --no-match-path 'test/{fork,gas}/*'
+	tools/coverage-check.sh
 
 snapshot: setup
 	forge snapshot --snap snapshots/gas.snapshot --match-path 'test/gas/*'
