@@ -42,4 +42,6 @@ if ! uptodate venv python/pyproject.toml || [ ! -x .venv/bin/flasharb ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "python[test]"
   mark venv python/pyproject.toml
 fi
+# 4. PostgreSQL server binaries for the store's tests against a real server (Debian's package).
+tools/ensure-postgres.sh
 echo "setup: ok"

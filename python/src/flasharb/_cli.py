@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "deploy": "flasharb.cli.deploy:cli",
     "verify": "flasharb.cli.verify:cli",
     "replica": "flasharb.cli.replica:cli",
+    "report": "flasharb.cli.report:cli",
 }
 
 
