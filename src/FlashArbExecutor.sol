@@ -59,20 +59,20 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
         _runSteps(plan, token, amount);
         uint256 end = TokenLib.balanceOf(token, address(this));
         uint256 minProfit;
-        uint256 lender;
         assembly ("memory-safe") {
             minProfit := shr(128, calldataload(add(plan.offset, 43)))
-            lender := byte(1, calldataload(plan.offset))
         }
         uint256 need = start + fee + minProfit;
         if (end < need) revert InsufficientProfit(need - end);
         uint256 profit = end - start - fee;
         _setProfit(profit);
-        emit RunExecuted(token, lender, amount, fee, profit);
+        emit RunExecuted(fee, profit);
     }
 
     /// @dev Walks the validated steps. Each step's output goes straight to the next step when that is a V2 pair
-    ///      (which is paid before its swap); otherwise to this contract (a V3 pool is paid in its callback).
+    ///      (which is paid before its swap); otherwise to this contract (a V3 pool is paid in its callback). A V3
+    ///      step is handed what really arrived here, measured by balance, not what the previous pool reported, so
+    ///      a lying pool cannot make a later step spend the executor's holdings of an intermediate token.
     function _runSteps(bytes calldata plan, address token, uint256 amount) private {
         uint256 steps;
         assembly ("memory-safe") {
@@ -83,23 +83,42 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
         if (op & 0x0f == PlanLib.KIND_V2) TokenLib.safeTransfer(token, pool, amount);
 
         for (uint256 i; i < steps; ++i) {
-            uint256 size = PlanLib.stepSize(op);
-            address recipient = address(this);
+            uint256 next = ptr + PlanLib.stepSize(op);
             uint256 nextOp;
             address nextPool;
-            if (i + 1 < steps) {
-                (nextOp, nextPool) = PlanLib.stepAt(plan, ptr + size);
-                if (nextOp & 0x0f == PlanLib.KIND_V2) recipient = nextPool;
+            if (i + 1 < steps) (nextOp, nextPool) = PlanLib.stepAt(plan, next);
+
+            if (nextOp & 0x0f == PlanLib.KIND_V3) {
+                amount = _stepBeforeV3(plan, token, ptr, op, pool, amount, next, nextOp);
+            } else {
+                amount = _step(plan, ptr, op, pool, amount, nextOp == 0 ? address(this) : nextPool);
             }
-            amount = _step(plan, ptr, op, pool, amount, recipient);
-            ptr += size;
-            (op, pool) = (nextOp, nextPool);
+            (ptr, op, pool) = (next, nextOp, nextPool);
         }
+    }
+
+    /// @dev A step whose output this contract must hold for the next (V3) step: returns what really arrived.
+    function _stepBeforeV3(
+        bytes calldata plan,
+        address token,
+        uint256 ptr,
+        uint256 op,
+        address pool,
+        uint256 amount,
+        uint256 next,
+        uint256 nextOp
+    ) private returns (uint256) {
+        (address held,) = PlanLib.v3Fields(plan, next, nextOp);
+        // The loan token is checked by balance at the end of the run.
+        if (held == token) return _step(plan, ptr, op, pool, amount, address(this));
+        uint256 before = TokenLib.balanceOf(held, address(this));
+        _step(plan, ptr, op, pool, amount, address(this));
+        return TokenLib.balanceOf(held, address(this)) - before;
     }
 
     function _step(bytes calldata plan, uint256 ptr, uint256 op, address pool, uint256 amount, address recipient)
         private
-        returns (uint256)
+        returns (uint256 amountOut)
     {
         bool zeroForOne = op & PlanLib.FLAG_ZERO_FOR_ONE != 0;
         if (op & 0x0f == PlanLib.KIND_V2) {
@@ -109,8 +128,17 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
         assembly ("memory-safe") {
             tstore(POOL_SLOT, pool)
             tstore(POOL_MAX_PAY_SLOT, amount)
+            tstore(POOL_TOKEN_SLOT, tokenIn)
         }
-        return PoolLib.swapV3(pool, recipient, zeroForOne, amount, limit, tokenIn);
+        amountOut = PoolLib.swapV3(pool, recipient, zeroForOne, amount, limit);
+        assembly ("memory-safe") {
+            // A pool that never asked to be paid is no V3 pool; it must not leave the callback armed either.
+            if tload(POOL_SLOT) {
+                mstore(0x00, 0xbe92a6e9) // PoolCallFailed(address)
+                mstore(0x20, pool)
+                revert(0x1c, 0x24)
+            }
+        }
     }
 
     /// @dev The pair's own constant-product formula at `feePips` millionths, then the swap.
@@ -120,14 +148,19 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
     {
         (uint256 reserve0, uint256 reserve1) = PoolLib.getReserves(pair);
         (uint256 reserveIn, uint256 reserveOut) = zeroForOne ? (reserve0, reserve1) : (reserve1, reserve0);
-        uint256 inWithFee = amountIn * (1e6 - feePips);
-        amountOut = inWithFee * reserveOut / (reserveIn * 1e6 + inWithFee);
+        // Unchecked: a real pair's reserves are uint112 and amounts stay far below 2^128, so nothing overflows;
+        // a fake pair could make this garbage, which a real next pair (K check) or the final balance check rejects.
+        unchecked {
+            uint256 inWithFee = amountIn * (1e6 - feePips); // feePips < 1e6: PlanLib.validate
+            amountOut = inWithFee * reserveOut / (reserveIn * 1e6 + inWithFee);
+        }
         if (zeroForOne) PoolLib.swapV2(pair, 0, amountOut, to);
         else PoolLib.swapV2(pair, amountOut, 0, to);
     }
 
-    /// @notice Uniswap V3 swap callback: pays the pool of the step in progress, once, at most the step's input.
-    function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata data) external {
+    /// @notice Uniswap V3 swap callback: pays the pool of the step in progress, once, at most the step's input,
+    ///         in the step's input token. `data` is ignored: the calling pool controls it.
+    function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
         address tokenIn;
         uint256 pay;
         assembly ("memory-safe") {
@@ -145,7 +178,7 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
                 mstore(0x40, allowed)
                 revert(0x1c, 0x44)
             }
-            tokenIn := calldataload(data.offset)
+            tokenIn := tload(POOL_TOKEN_SLOT)
         }
         TokenLib.safeTransfer(tokenIn, msg.sender, pay);
     }

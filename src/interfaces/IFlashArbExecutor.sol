@@ -25,8 +25,10 @@ interface IFlashArbExecutor {
     error PoolCallFailed(address pool); // a pool call returned less data than its ABI promises
 
     // ------------------------------------------------------------------ events
-    /// @notice One successful run: `profit` is what the executor kept in `token` after repaying `amountIn + premium`.
-    event RunExecuted(address indexed token, uint256 indexed lender, uint256 amountIn, uint256 premium, uint256 profit);
+    /// @notice One successful run: `premium` paid to the lender and `profit` kept, both in the plan's loan token
+    ///         (token, lender and amount are in the transaction's plan; gas is in its receipt). Kept to one
+    ///         topic and two words: it is paid on every run.
+    event RunExecuted(uint256 premium, uint256 profit);
     event ExecutorSet(address indexed executor, bool allowed);
     event ProfitReceiverSet(address indexed receiver);
     event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);

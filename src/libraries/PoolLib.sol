@@ -39,9 +39,9 @@ library PoolLib {
         }
     }
 
-    /// @dev UniswapV3Pool.swap(recipient, zeroForOne, amountIn, limit, abi.encode(tokenIn)) as an exact-input swap;
-    ///      returns what the pool sent out.
-    function swapV3(address pool, address recipient, bool zeroForOne, uint256 amountIn, uint160 limit, address tokenIn)
+    /// @dev UniswapV3Pool.swap(recipient, zeroForOne, amountIn, limit, "") as an exact-input swap; returns what the
+    ///      pool reports sending out. The callback's payment details live in transient storage, not in `data`.
+    function swapV3(address pool, address recipient, bool zeroForOne, uint256 amountIn, uint160 limit)
         internal
         returns (uint256 amountOut)
     {
@@ -57,9 +57,8 @@ library PoolLib {
             mstore(add(m, 0x44), amountIn)
             mstore(add(m, 0x64), limit)
             mstore(add(m, 0x84), 0xa0)
-            mstore(add(m, 0xa4), 0x20)
-            mstore(add(m, 0xc4), tokenIn)
-            if iszero(call(gas(), pool, 0, m, 0xe4, 0x00, 0x40)) {
+            mstore(add(m, 0xa4), 0)
+            if iszero(call(gas(), pool, 0, m, 0xc4, 0x00, 0x40)) {
                 returndatacopy(m, 0, returndatasize())
                 revert(m, returndatasize())
             }

@@ -1,57 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IFlashArbExecutor} from "../interfaces/IFlashArbExecutor.sol";
-
 /// @notice ERC20 calls on the hot path, in assembly. A call succeeds when it does not revert and returns either
-///         nothing (USDT-style tokens) or a true word; a target without code fails (a "token" that is an EOA would
-///         otherwise look successful). Readable reference: test/reference/TokenLibReference.sol.
+///         a true word, or nothing from a contract (USDT-style tokens); a target without code fails (a "token"
+///         that is an EOA would otherwise look successful). Reverts with `TokenCallFailed(token)` (0xfecb69b4).
+///         Readable reference: test/reference/TokenLibReference.sol.
 library TokenLib {
     function safeTransfer(address token, address to, uint256 amount) internal {
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, 0xa9059cbb00000000000000000000000000000000000000000000000000000000) // transfer(address,uint256)
-            mstore(add(m, 0x04), to)
-            mstore(add(m, 0x24), amount)
-            let ok := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
-            // ok && (returned true || (returned nothing && token has code))
-            if iszero(
-                and(
-                    ok,
-                    or(
-                        and(eq(mload(0x00), 1), gt(returndatasize(), 31)),
-                        and(iszero(returndatasize()), gt(extcodesize(token), 0))
-                    )
-                )
-            ) {
-                mstore(0x00, 0xfecb69b4) // TokenCallFailed(address)
-                mstore(0x20, token)
-                revert(0x1c, 0x24)
-            }
-        }
+        _call(token, 0xa9059cbb, to, amount); // transfer(address,uint256)
     }
 
     function safeApprove(address token, address spender, uint256 amount) internal {
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, 0x095ea7b300000000000000000000000000000000000000000000000000000000) // approve(address,uint256)
-            mstore(add(m, 0x04), spender)
-            mstore(add(m, 0x24), amount)
-            let ok := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
-            if iszero(
-                and(
-                    ok,
-                    or(
-                        and(eq(mload(0x00), 1), gt(returndatasize(), 31)),
-                        and(iszero(returndatasize()), gt(extcodesize(token), 0))
-                    )
-                )
-            ) {
-                mstore(0x00, 0xfecb69b4) // TokenCallFailed(address)
-                mstore(0x20, token)
-                revert(0x1c, 0x24)
-            }
-        }
+        _call(token, 0x095ea7b3, spender, amount); // approve(address,uint256)
     }
 
     function balanceOf(address token, address account) internal view returns (uint256 amount) {
@@ -66,6 +26,26 @@ library TokenLib {
                 revert(0x1c, 0x24)
             }
             amount := mload(0x00)
+        }
+    }
+
+    function _call(address token, uint256 selector, address who, uint256 amount) private {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(224, selector))
+            mstore(add(m, 0x04), who)
+            mstore(add(m, 0x24), amount)
+            let ok := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
+            if ok {
+                switch returndatasize()
+                case 0 { ok := gt(extcodesize(token), 0) } // only paid for tokens that return nothing
+                default { ok := and(gt(returndatasize(), 31), eq(mload(0x00), 1)) }
+            }
+            if iszero(ok) {
+                mstore(0x00, 0xfecb69b4) // TokenCallFailed(address)
+                mstore(0x20, token)
+                revert(0x1c, 0x24)
+            }
         }
     }
 }

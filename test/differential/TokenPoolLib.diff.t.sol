@@ -33,6 +33,8 @@ contract NoReturnToken {
 
 /// @notice Calls each assembly helper or its reference; both run from the same contract and state.
 contract LibHarness {
+    address internal payToken; // what the V3 callback pays in (the executor keeps it in transient storage)
+
     function transfer(bool asm, address token, address to, uint256 amount) external {
         asm ? TokenLib.safeTransfer(token, to, amount) : TokenLibReference.safeTransfer(token, to, amount);
     }
@@ -57,14 +59,14 @@ contract LibHarness {
         external
         returns (uint256)
     {
+        payToken = tokenIn;
         return asm
-            ? PoolLib.swapV3(pool, address(this), zeroForOne, amountIn, limit, tokenIn)
-            : PoolLibReference.swapV3(pool, address(this), zeroForOne, amountIn, limit, tokenIn);
+            ? PoolLib.swapV3(pool, address(this), zeroForOne, amountIn, limit)
+            : PoolLibReference.swapV3(pool, address(this), zeroForOne, amountIn, limit);
     }
 
-    function uniswapV3SwapCallback(int256 a0, int256 a1, bytes calldata data) external {
-        address token = abi.decode(data, (address));
-        TokenLibReference.safeTransfer(token, msg.sender, uint256(a0 > 0 ? a0 : a1));
+    function uniswapV3SwapCallback(int256 a0, int256 a1, bytes calldata) external {
+        TokenLibReference.safeTransfer(payToken, msg.sender, uint256(a0 > 0 ? a0 : a1));
     }
 }
 

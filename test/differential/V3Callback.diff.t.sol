@@ -12,20 +12,23 @@ import {NoReturnToken} from "./TokenPoolLib.diff.t.sol";
 contract CallbackHarness is FlashArbExecutor {
     constructor() FlashArbExecutor(msg.sender, address(1), address(2), msg.sender) {}
 
-    function arm(address pool, uint256 maxPay) external {
+    function arm(address pool, uint256 maxPay, address token) external {
         assembly ("memory-safe") {
             tstore(POOL_SLOT, pool)
             tstore(POOL_MAX_PAY_SLOT, maxPay)
+            tstore(POOL_TOKEN_SLOT, token)
         }
     }
 
     /// @dev Reference for uniswapV3SwapCallback's assembly.
-    function referenceCallback(address sender, int256 amount0Delta, int256 amount1Delta, bytes calldata data) external {
+    function referenceCallback(address sender, int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
         uint256 expected;
         uint256 allowed;
+        address token;
         assembly ("memory-safe") {
             expected := tload(POOL_SLOT)
             allowed := tload(POOL_MAX_PAY_SLOT)
+            token := tload(POOL_TOKEN_SLOT)
         }
         if (sender != address(uint160(expected))) revert UnexpectedCallback();
         assembly ("memory-safe") {
@@ -33,7 +36,7 @@ contract CallbackHarness is FlashArbExecutor {
         }
         uint256 pay = amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta);
         if (pay > allowed) revert ExcessivePayment(pay, allowed);
-        TokenLibReference.safeTransfer(abi.decode(data, (address)), sender, pay);
+        TokenLibReference.safeTransfer(token, sender, pay);
     }
 }
 
@@ -67,8 +70,8 @@ contract V3CallbackDiffTest is Test {
         internal
         returns (bool ok, bytes memory ret, uint256 paid)
     {
-        if (armed) ex.arm(pool, maxPay);
-        bytes memory data = abi.encode(address(token));
+        if (armed) ex.arm(pool, maxPay, address(token));
+        bytes memory data = abi.encode(address(0xbad)); // ignored: the pool controls it
         if (asm) {
             vm.prank(sender);
             (ok, ret) = address(ex).call(abi.encodeCall(ex.uniswapV3SwapCallback, (a0, a1, data)));
@@ -79,7 +82,7 @@ contract V3CallbackDiffTest is Test {
     }
 
     function test_callback_secondCallFromSamePoolRejected() public {
-        ex.arm(pool, 100);
+        ex.arm(pool, 100, address(token));
         vm.prank(pool);
         ex.uniswapV3SwapCallback(100, -5, abi.encode(address(token)));
         vm.prank(pool);

@@ -20,13 +20,12 @@ library PoolLibReference {
         IUniswapV2Pair(pair).swap(amount0Out, amount1Out, to, "");
     }
 
-    function swapV3(address pool, address recipient, bool zeroForOne, uint256 amountIn, uint160 limit, address tokenIn)
+    function swapV3(address pool, address recipient, bool zeroForOne, uint256 amountIn, uint160 limit)
         internal
         returns (uint256 amountOut)
     {
         if (limit == 0) limit = zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE;
-        (int256 amount0, int256 amount1) =
-            IUniswapV3Pool(pool).swap(recipient, zeroForOne, int256(amountIn), limit, abi.encode(tokenIn));
+        (int256 amount0, int256 amount1) = IUniswapV3Pool(pool).swap(recipient, zeroForOne, int256(amountIn), limit, "");
         int256 delta = zeroForOne ? amount1 : amount0;
         if (delta >= 0) revert IFlashArbExecutor.PoolCallFailed(pool);
         return uint256(-delta);
