@@ -62,9 +62,10 @@ library PoolLib {
                 returndatacopy(m, 0, returndatasize())
                 revert(m, returndatasize())
             }
-            // The output is the negative delta of the token bought; anything else is not a V3 pool's answer.
+            // The output is the negative delta of the token bought; a positive one is no V3 pool's answer (zero
+            // output from a real pool is left to the economic checks downstream).
             let delta := mload(mul(0x20, zeroForOne))
-            if or(lt(returndatasize(), 64), iszero(slt(delta, 0))) {
+            if or(lt(returndatasize(), 64), sgt(delta, 0)) {
                 mstore(0x00, 0xbe92a6e9) // PoolCallFailed(address)
                 mstore(0x20, pool)
                 revert(0x1c, 0x24)

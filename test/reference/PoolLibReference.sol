@@ -27,7 +27,7 @@ library PoolLibReference {
         if (limit == 0) limit = zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE;
         (int256 amount0, int256 amount1) = IUniswapV3Pool(pool).swap(recipient, zeroForOne, int256(amountIn), limit, "");
         int256 delta = zeroForOne ? amount1 : amount0;
-        if (delta >= 0) revert IFlashArbExecutor.PoolCallFailed(pool);
+        if (delta > 0) revert IFlashArbExecutor.PoolCallFailed(pool);
         return uint256(-delta);
     }
 }

@@ -65,4 +65,44 @@ library PlanBuilder {
         s = new Step[](3);
         (s[0], s[1], s[2]) = (a, b, c);
     }
+
+    function steps4(Step memory a, Step memory b, Step memory c, Step memory d)
+        internal
+        pure
+        returns (Step[] memory s)
+    {
+        s = new Step[](4);
+        (s[0], s[1], s[2], s[3]) = (a, b, c, d);
+    }
+
+    function steps5(Step memory a, Step memory b, Step memory c, Step memory d, Step memory e)
+        internal
+        pure
+        returns (Step[] memory s)
+    {
+        s = new Step[](5);
+        (s[0], s[1], s[2], s[3], s[4]) = (a, b, c, d, e);
+    }
+
+    /// @dev A V3 step with an explicit sqrtPriceLimitX96 (op bit 6).
+    function v3Limit(address pool, address tokenIn, uint160 sqrtPriceLimitX96) internal view returns (Step memory s) {
+        s = v3(pool, tokenIn);
+        s.sqrtPriceLimitX96 = sqrtPriceLimitX96;
+    }
+
+    /// @dev A V3 step for a pool that may not answer token0() (an EOA, an adversary): direction given explicitly.
+    function v3Raw(address pool, address tokenIn, bool zeroForOne) internal pure returns (Step memory s) {
+        s.kind = 2;
+        s.pool = pool;
+        s.zeroForOne = zeroForOne;
+        s.tokenIn = tokenIn;
+    }
+
+    /// @dev A V2 step for a pair that may not answer token0(): direction given explicitly.
+    function v2Raw(address pair, bool zeroForOne, uint24 feePips) internal pure returns (Step memory s) {
+        s.kind = 1;
+        s.pool = pair;
+        s.zeroForOne = zeroForOne;
+        s.feePips = feePips;
+    }
 }
