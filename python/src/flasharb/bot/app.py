@@ -1,0 +1,95 @@
+"""Assembling a bot from its parts (shared by ``flasharb run`` and the demo) and the long-running loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from flasharb.bot.pipeline import BlockReport, Bot
+from flasharb.bot.simulate import Simulator
+from flasharb.engine import Engine, EngineConfig
+from flasharb.metrics import BotMetrics
+from flasharb.risk import RiskLimits, RiskManager
+from flasharb.store import Store
+from flasharb.tx import FeeOracle, FeePolicy, NonceManager, RpcClient, Signer, TxSender, parse_endpoints
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class BotSpec:
+    """Everything a bot needs besides its signer's secret."""
+
+    rpc_urls: tuple[str, ...]
+    executor: str
+    engine_config: EngineConfig
+    database_url: str
+    state_dir: Path  # registry and nonce files
+    limits: RiskLimits
+    dry_run: bool = False
+    gas_price: int | None = None  # fixed gas price for costing (else eth_gasPrice)
+
+
+@contextlib.asynccontextmanager
+async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
+    spec.state_dir.mkdir(parents=True, exist_ok=True)
+    engine = Engine.connect(
+        spec.engine_config,
+        spec.rpc_urls[0],
+        registry_path=spec.state_dir / f"registry-{spec.engine_config.chain_id}.sqlite",
+        gas_price=spec.gas_price,
+    )
+    store = Store.open(spec.database_url)
+    try:
+        async with RpcClient(parse_endpoints(list(spec.rpc_urls))) as rpc:
+            nonces = await NonceManager.open(rpc, signer.address, spec.state_dir / "nonces.sqlite")
+            try:
+                fees = FeeOracle(rpc, FeePolicy())
+                await fees.refresh()
+                sender = TxSender(rpc, signer, nonces, fees=fees, executor=spec.executor, dry_run=spec.dry_run)
+                await sender.recover()
+                bot = Bot(
+                    engine=engine,
+                    sender=sender,
+                    simulator=Simulator(rpc, spec.executor, signer.address),
+                    risk=RiskManager(spec.limits),
+                    store=store,
+                    metrics=BotMetrics(),
+                    executor=spec.executor,
+                    chain_id=spec.engine_config.chain_id,
+                )
+                yield bot
+                await bot.drain()
+            finally:
+                nonces.close()
+    finally:
+        store.close()
+        engine.close()
+
+
+async def run_forever(bot: Bot, rpc: RpcClient, *, blocks: int | None = None, on_block=None) -> None:
+    """Per new head: the pipeline. SIGINT/SIGTERM stop taking new blocks; in-flight bookkeeping finishes."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    bot.start()
+    seen = 0
+    async with rpc.heads() as heads:
+        async for head in heads:
+            if stop.is_set():
+                break
+            report: BlockReport = await bot.process_block(received_at=getattr(head, "received_at", time.perf_counter()))
+            if on_block is not None:
+                on_block(report)
+            seen += 1
+            if blocks is not None and seen >= blocks:
+                break
+    await bot.drain()

@@ -1,0 +1,147 @@
+"""``flasharb demo``: the main job on a local chain, in under two minutes.
+
+anvil + the real-bytecode replica -> the executor deployed through ape (owner: the replica admin; executor: a
+second dev account) -> a seeded market trading on the pools every block -> the bot for a fixed number of
+blocks -> the P&L report and the simulation accuracy -> bench/results/demo.json.
+Keys used are anvil's public development keys, never real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from web3 import Web3
+
+from flasharb.bot.app import BotSpec, open_bot
+from flasharb.demo.market import Market
+from flasharb.devchain import DevChain, start_devchain
+from flasharb.engine import EngineConfig
+from flasharb.paths import repo_root
+from flasharb.risk import RiskLimits
+from flasharb.tx import Signer
+
+# anvil's default development accounts 0 and 1 (public test keys)
+OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+BOT_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    summary: dict
+    executed: list[dict]
+
+
+def deploy_executor(chain: DevChain, bot_address: str, deployments_dir: Path) -> str:
+    from pydantic import SecretStr
+
+    from flasharb.deploy import deploy_executor as deploy
+    from flasharb.settings import Settings
+
+    settings = Settings(
+        network="ethereum:local:foundry",
+        rpc_url=chain.url,
+        private_key=SecretStr(OWNER_KEY),
+        executors=(bot_address,),
+        aave_pool=chain.replica.aave_v3.pool,
+        balancer_vault=chain.replica.balancer_v2.vault,
+        deployments_dir=deployments_dir,
+    )
+    return deploy(settings).record.address
+
+
+async def run_demo(*, blocks: int = 40, trades_per_block: int = 2, seed: int = 7, console: Console | None = None) -> DemoResult:
+    console = console or Console()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="flasharb-demo-") as tmp, start_devchain() as chain:
+        tmpdir = Path(tmp)
+        console.print(f"[bold]anvil[/] {chain.url} with the Polygon replica (chain {chain.replica.chain_id})")
+        for name in ("quickswap", "sushiswap"):
+            console.print(f"  {name:<10} factory {getattr(chain.replica, name).factory}")
+        console.print(f"  uniswap_v3 factory {chain.replica.uniswap_v3.factory}")
+        console.print(f"  aave_v3    pool    {chain.replica.aave_v3.pool}")
+        console.print(f"  balancer   vault   {chain.replica.balancer_v2.vault}")
+
+        signer = Signer.from_private_key(BOT_KEY)
+        executor = deploy_executor(chain, signer.address, tmpdir)
+        console.print(f"[bold]executor[/] {executor} (bot {signer.address})")
+
+        w3 = Web3(Web3.HTTPProvider(chain.url))
+        market = Market(w3, chain.replica, seed=seed)
+        market.prepare()
+        # anvil mines one block per transaction, so a block's several sends land in consecutive blocks: the
+        # deadline must cover them (on Polygon they share the next block).
+        config = EngineConfig.from_replica(chain.replica, deadline_blocks=16)
+        spec = BotSpec(
+            rpc_urls=(chain.url,),
+            executor=executor,
+            engine_config=config,
+            database_url=f"sqlite:///{tmpdir / 'flasharb.db'}",
+            state_dir=tmpdir / "state",
+            limits=RiskLimits(max_loan_default=2**255, max_in_flight=8, chain_id=chain.replica.chain_id),
+        )
+        executed: list[dict] = []
+        async with open_bot(spec, signer) as bot:
+            bot.start()
+            for _ in range(blocks):
+                for _ in range(trades_per_block):
+                    market.random_trade()
+                report = await bot.process_block()
+                await bot.drain()
+                for d in report.dispatches:
+                    console.print(
+                        f"block {report.number}: {len(d.opportunity.cycle)}-hop via {d.opportunity.lender.name}, "
+                        f"predicted {d.opportunity.profit_after_premium} ({d.head_to_send_ms:.1f} ms head->send)"
+                    )
+            outcomes = await bot.drain()
+            for o in outcomes:
+                executed.append(
+                    {
+                        "tx": o.dispatch.tx_hash,
+                        "status": o.status,
+                        "token": o.dispatch.opportunity.loan_token,
+                        "predicted": str(o.predicted_profit),
+                        "realized": None if o.realized_profit is None else str(o.realized_profit),
+                        "exact": o.exact,
+                        "revert": o.revert,
+                    }
+                )
+            from flasharb.report import build_report, render
+
+            pnl = build_report(bot.store, chain_id=chain.replica.chain_id)
+            render(pnl, console)
+            summary = dict(pnl.summary)
+        summary["elapsed_s"] = round(time.perf_counter() - started, 1)
+        summary["blocks"] = blocks
+        return DemoResult(summary=summary, executed=executed)
+
+
+def write_results(result: DemoResult, path: Path | None = None) -> Path:
+    path = path or repo_root() / "bench" / "results" / "demo.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = ("executed", "profitable", "reverted", "refused", "predicted_equals_realized", "profit_by_token")
+    data = {k: result.summary.get(k) for k in keys}
+    data.update({k: v for k, v in result.summary.items() if k not in keys})
+    data["transactions"] = result.executed
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
+
+
+def main(blocks: int = 40, seed: int = 7) -> int:
+    console = Console()
+    result = asyncio.run(run_demo(blocks=blocks, seed=seed, console=console))
+    path = write_results(result)
+    table = Table(title="demo summary")
+    table.add_column("key")
+    table.add_column("value")
+    for k, v in result.summary.items():
+        table.add_row(k, str(v))
+    console.print(table)
+    console.print(f"wrote {path}")
+    return 0
