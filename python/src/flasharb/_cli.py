@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "verify": "flasharb.cli.verify:cli",
     "replica": "flasharb.cli.replica:cli",
     "report": "flasharb.cli.report:cli",
+    "run": "flasharb.cli.run:cli",
+    "demo": "flasharb.cli.run:demo",
 }
 
 
