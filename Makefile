@@ -12,7 +12,7 @@ PYTEST := $(ROOT)/.venv/bin/pytest
 ANVIL_PORT ?= 8545
 RPC_URL ?= http://127.0.0.1:$(ANVIL_PORT)
 
-.PHONY: setup build test test-sol test-py fmt fmt-check coverage snapshot demo replica anvil \
+.PHONY: setup build test test-sol test-py fmt fmt-check coverage coverage-check snapshot demo replica anvil \
         bench bench-gas bench-python bench-engine bench-latency clean
 
 setup:
@@ -25,7 +25,7 @@ build: setup
 test: setup
 	forge fmt --check
 	forge build
-	$(MAKE) --no-print-directory test-sol test-py
+	$(MAKE) --no-print-directory test-sol coverage-check test-py
 
 test-sol:
 	forge test
@@ -37,7 +37,10 @@ test-py:
 fmt: setup
 	forge fmt
 
-coverage: setup
+coverage: setup coverage-check
+
+## src/ coverage, lines and branches >= 95% (tools/coverage-check.sh)
+coverage-check:
 	tools/coverage-check.sh
 
 snapshot: setup
