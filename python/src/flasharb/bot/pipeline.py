@@ -48,6 +48,8 @@ class Dispatch:
     max_fee_per_gas: int
     max_priority_fee_per_gas: int
     head_to_send_ms: float
+    simulate_ms: float = 0.0
+    send_ms: float = 0.0
 
 
 @dataclass(slots=True)
@@ -131,7 +133,7 @@ class Bot:
                 continue
             t_sim = time.perf_counter()
             sim = await self.simulator.simulate(opp.plan)
-            report.stages_ms["simulate"] = report.stages_ms.get("simulate", 0.0) + (time.perf_counter() - t_sim) * 1e3
+            simulate_ms = (time.perf_counter() - t_sim) * 1e3
             if not sim.ok:
                 name = sim.revert.name if sim.revert else "error"
                 report.refusals.append(Refusal(opp, "drop", "simulation_reverted", name))
@@ -147,7 +149,6 @@ class Bot:
                 self.metrics.send_failed()
                 continue
             now = time.perf_counter()
-            report.stages_ms["send"] = report.stages_ms.get("send", 0.0) + (now - t_send) * 1e3
             self.metrics.observe_decision_to_send(now - t_send)
             self.metrics.sent()
             self.risk.on_sent(sent.tx_hash, opp)
@@ -161,6 +162,8 @@ class Bot:
                 sent.fees.max_fee_per_gas,
                 sent.fees.max_priority_fee_per_gas,
                 (now - t0) * 1e3,
+                simulate_ms,
+                (now - t_send) * 1e3,
             )
             report.dispatches.append(dispatch)
             in_flight.append((dispatch, sent))
