@@ -86,8 +86,8 @@ async def run_forever(bot: Bot, rpc: RpcClient, *, blocks: int | None = None, on
         async for head in heads:
             if stop.is_set():
                 break
-            report: BlockReport = await bot.process_block(received_at=getattr(head, "received_at", time.perf_counter()))
-            if on_block is not None:
+            report: BlockReport | None = await bot.tick(received_at=getattr(head, "received_at", time.perf_counter()))
+            if report is not None and on_block is not None:
                 on_block(report)
             seen += 1
             if blocks is not None and seen >= blocks:

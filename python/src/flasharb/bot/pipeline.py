@@ -10,6 +10,7 @@ bot awaits on shutdown (``drain``), so no record is ever lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any
 
 from flasharb.bot.simulate import Simulator, execute_calldata
 from flasharb.engine import Engine, Opportunity
+from flasharb.engine.errors import RpcError as EngineRpcError
+from flasharb.tx import TxError
 from flasharb.metrics import BotMetrics
 from flasharb.risk import RiskContext, RiskManager
 from flasharb.store import Store
@@ -103,6 +106,7 @@ class Bot:
         self.receipt_timeout = receipt_timeout
         self._tracking: set[asyncio.Task[Outcome]] = set()
         self.outcomes: list[Outcome] = []
+        self.rpc_failures = 0
         self.metrics.bind_risk(risk)
 
     # ------------------------------------------------------------------ per block
@@ -176,6 +180,20 @@ class Bot:
             task.add_done_callback(self._tracking.discard)
         self.metrics.refresh_risk()
         return report
+
+    async def tick(self, received_at: float | None = None) -> BlockReport | None:
+        """``process_block`` that survives the node: an RPC failure (node down, restarting, answering errors)
+        is logged and counted, the sender re-reads its nonces, and the next tick carries on (the engine
+        re-syncs from the chain it finds, through its reorg and resync paths). Returns None on such a block."""
+        try:
+            return await self.process_block(received_at)
+        except (EngineRpcError, TxError, OSError) as exc:
+            log.warning("node unavailable, block skipped: %s", exc)
+            self.metrics.rpc_call("primary", ok=False)
+            self.rpc_failures += 1
+            with contextlib.suppress(TxError, OSError):
+                await self.sender.nonces.resync()
+            return None
 
     # ------------------------------------------------------------------ bookkeeping (off the hot path)
     @staticmethod
