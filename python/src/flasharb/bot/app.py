@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,22 +73,35 @@ async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
 
 
 async def run_forever(bot: Bot, rpc: RpcClient, *, blocks: int | None = None, on_block=None) -> None:
-    """Per new head: the pipeline. SIGINT/SIGTERM stop taking new blocks; in-flight bookkeeping finishes."""
+    """Per new head: the pipeline. SIGINT/SIGTERM stop taking new blocks at once (even between heads); the
+    transactions in flight are then tracked to their outcome and recorded before this returns."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    bot.start()
-    seen = 0
-    async with rpc.heads() as heads:
-        async for head in heads:
-            if stop.is_set():
-                break
-            report: BlockReport | None = await bot.tick(received_at=getattr(head, "received_at", time.perf_counter()))
-            if report is not None and on_block is not None:
-                on_block(report)
-            seen += 1
-            if blocks is not None and seen >= blocks:
-                break
+    try:
+        bot.start()
+        seen = 0
+        stopped = asyncio.create_task(stop.wait())
+        async with rpc.heads() as heads:
+            stream = aiter(heads)
+            while not stop.is_set():
+                nxt = asyncio.ensure_future(anext(stream))
+                done, _ = await asyncio.wait({nxt, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if nxt not in done:
+                    nxt.cancel()
+                    break
+                head = nxt.result()
+                report: BlockReport | None = await bot.tick(received_at=getattr(head, "received_at", None))
+                if report is not None and on_block is not None:
+                    on_block(report)
+                seen += 1
+                if blocks is not None and seen >= blocks:
+                    break
+        stopped.cancel()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
     await bot.drain()
