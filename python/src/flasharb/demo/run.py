@@ -88,6 +88,10 @@ async def run_demo(*, blocks: int = 40, trades_per_block: int = 2, seed: int = 7
         )
         executed: list[dict] = []
         async with open_bot(spec, signer) as bot:
+            for symbol, token in chain.replica.tokens.items():  # symbols and decimals for the report
+                bot.store.record_token(
+                    chain_id=chain.replica.chain_id, address=token.address, symbol=symbol, decimals=token.decimals
+                )
             bot.start()
             for _ in range(blocks):
                 for _ in range(trades_per_block):
