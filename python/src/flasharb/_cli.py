@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "report": "flasharb.cli.report:cli",
     "run": "flasharb.cli.run:cli",
     "demo": "flasharb.cli.run:demo",
+    "scan": "flasharb.cli.relay:scan",
+    "agent": "flasharb.cli.relay:agent",
 }
 
 

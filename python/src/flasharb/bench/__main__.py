@@ -16,6 +16,7 @@ SUITES: dict[str, tuple[str, ...]] = {
     "python": ("flasharb.bench.python_math", "flasharb.bench.lens"),
     "engine": ("flasharb.bench.engine",),
     "latency": ("flasharb.bench.latency",),
+    "relay": ("flasharb.bench.relay",),
 }
 
 

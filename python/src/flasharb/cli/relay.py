@@ -1,0 +1,157 @@
+"""``flasharb scan`` (engine -> relay) and ``flasharb agent`` (relay -> the bot's stage code): the
+scanner-plus-agents mode over NATS JetStream. ``flasharb run`` stays the single-process default."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+
+import click
+
+from flasharb.cli import settings, state
+from flasharb.exceptions import ConfigError
+
+_nats = click.option(
+    "--nats-url", default="nats://127.0.0.1:4222", show_default=True, envvar="FLASHARB_NATS_URL",
+    help="NATS server with JetStream (tools/nats-server.sh DATA_DIR starts one on loopback).",
+)  # fmt: skip
+_rpc = click.option("--rpc-url", "rpc_urls", multiple=True, help="RPC endpoint(s), in failover order.")
+_replica = click.option(
+    "--replica", "replica_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The local replica described by this file; else Polygon mainnet.",
+)  # fmt: skip
+
+
+def _engine_config(replica_file: Path | None, deadline_blocks: int | None):
+    from flasharb.engine import EngineConfig
+    from flasharb.replica import Replica
+
+    extra = {"deadline_blocks": deadline_blocks} if deadline_blocks else {}
+    if replica_file:
+        return EngineConfig.from_replica(Replica.load(replica_file), **extra)
+    return EngineConfig.polygon_mainnet(**extra) if extra else EngineConfig.polygon_mainnet()
+
+
+def _urls(ctx, rpc_urls) -> tuple[str, ...]:
+    cfg = settings(ctx)
+    urls = tuple(rpc_urls) or ((str(cfg.rpc_url),) if cfg.rpc_url else ())
+    if not urls:
+        raise ConfigError("no RPC endpoint: pass --rpc-url (or set FLASHARB_RPC_URL)")
+    return urls
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@click.command("scan")
+@_nats
+@_rpc
+@_replica
+@click.option("--deadline-blocks", type=int, default=None, help="Blocks an opportunity stays valid.")
+@click.option("--blocks", type=int, default=None, help="Stop after this many heads [default: until signalled].")
+@click.pass_context
+def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
+    """Per new head: collect, sync, detect, size, and publish each opportunity to the relay."""
+    import nats
+
+    from flasharb.cli import err
+    from flasharb.engine import Engine
+    from flasharb.relay.broker import RelayLayout, ensure_relay
+    from flasharb.relay.publisher import Publisher, scan_once
+    from flasharb.tx import RpcClient, parse_endpoints
+
+    urls = _urls(ctx, rpc_urls)
+    config = _engine_config(replica_file, deadline_blocks)
+    state_dir = (state(ctx).config_file.parent if state(ctx).config_file else Path.cwd()) / ".flasharb"
+    state_dir.mkdir(parents=True, exist_ok=True)
+
+    async def main() -> None:
+        stop = _stop_on_signals()
+        nc = await nats.connect(nats_url, max_reconnect_attempts=-1)
+        js = nc.jetstream()
+        layout = RelayLayout(config.chain_id)
+        await ensure_relay(js, layout)
+        publisher = Publisher(js, layout)
+        engine = Engine.connect(config, urls[0], registry_path=state_dir / f"registry-{config.chain_id}.sqlite")
+        try:
+            await publisher.publish_all(engine.start())
+            seen = 0
+            async with RpcClient(parse_endpoints(list(urls))) as rpc, rpc.heads() as heads:
+                async for _head in heads:
+                    if stop.is_set():
+                        break
+                    out = await scan_once(engine, publisher)
+                    err.print(f"block {engine.last_update.head.number if engine.last_update else '?'}: "
+                              f"published {len(out)}")  # fmt: skip
+                    seen += 1
+                    if blocks is not None and seen >= blocks:
+                        break
+        finally:
+            engine.close()
+            await nc.drain()
+
+    asyncio.run(main())
+
+
+@click.command("agent")
+@_nats
+@_rpc
+@click.option("--executor", required=True, help="The deployed FlashArbExecutor.")
+@click.option("--chain-id", type=int, required=True, help="The chain whose opportunities this agent takes.")
+@click.option("--account", default=None, help="ape keystore alias that signs (else FLASHARB_PRIVATE_KEY).")
+@click.option("--name", default=None, help="Agent name in claims and results [default: the signer address].")
+@click.option("--db", default=None, help="P&L database URL [default: flasharb.db by the config].")
+@click.option("--max-loan", type=int, default=None, help="Largest loan per token, base units (else refuse all).")
+@click.option("--block-time", type=float, default=2.0, show_default=True, help="Seconds per block (claim TTLs).")
+@click.option("--pool-ttl", type=float, default=60.0, show_default=True, help="Seconds a pool claim lives at most.")
+@click.option("--dry-run", is_flag=True, help="Do everything but send.")
+@click.pass_context
+def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_loan, block_time, pool_ttl, dry_run):
+    """Pull opportunities, drop stale ones, claim, simulate, check risk, sign, send, track, publish results."""
+    import nats
+
+    from flasharb.cli.report import database_url
+    from flasharb.relay.agent import Agent
+    from flasharb.relay.broker import RelayLayout, ensure_relay
+    from flasharb.relay.execution import AgentSpec, open_agent_executor
+    from flasharb.risk import RiskLimits
+    from flasharb.tx import Signer
+
+    urls = _urls(ctx, rpc_urls)
+    cfg = settings(ctx, account=account) if account else settings(ctx)
+    signer = Signer.from_settings(cfg)
+    root = state(ctx).config_file.parent if state(ctx).config_file else Path.cwd()
+    spec = AgentSpec(
+        rpc_urls=urls,
+        executor=executor,
+        chain_id=chain_id,
+        database_url=database_url(ctx, db),
+        state_dir=root / ".flasharb" / f"agent-{signer.address.lower()}",
+        limits=RiskLimits(max_loan_default=max_loan, chain_id=chain_id),
+        dry_run=dry_run,
+    )
+
+    async def main() -> None:
+        nc = await nats.connect(nats_url, max_reconnect_attempts=-1)
+        js = nc.jetstream()
+        layout = RelayLayout(chain_id)
+        kv = await ensure_relay(js, layout)
+        async with open_agent_executor(spec, signer) as ex:
+            a = Agent(nc, js, kv, layout, ex, name=name or signer.address, block_time=block_time,
+                      pool_ttl=pool_ttl)
+            stop = _stop_on_signals()
+            stopper = asyncio.create_task(stop.wait())
+            stopper.add_done_callback(lambda _: a.stop.set())
+            await a.run()
+            stopper.cancel()
+        await nc.drain()
+
+    asyncio.run(main())

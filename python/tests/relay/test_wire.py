@@ -1,0 +1,239 @@
+"""The relay wire format: golden vectors (``vectors.json``, shared with the spec), a fuzzed round trip, and a
+typed error for every way a message can be wrong.
+
+Regenerate the vectors (only when the spec changes, with a new version) with
+``python python/tests/relay/test_wire.py``."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+from eth_utils import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flasharb.engine.types import CycleHop, Opportunity, PoolKind
+from flasharb.relay import wire
+from flasharb.route import Lender
+
+VECTORS = Path(__file__).with_name("vectors.json")
+U128 = (1 << 128) - 1
+I128 = 1 << 127
+
+
+def _addr(n: int) -> str:
+    return to_checksum_address(n.to_bytes(20, "big"))
+
+
+def _opportunity(**kw) -> Opportunity:
+    pools = kw.pop("pools", (_addr(0xA1), _addr(0xB2)))
+    t0, t1 = _addr(0x7C2), _addr(0x2791)
+    cycle = kw.pop(
+        "cycle",
+        (
+            CycleHop(pools[0], PoolKind.V2, "quickswap", True, t0, t1, 3000, 10**18, 2_000_000),
+            CycleHop(pools[1], PoolKind.V3, "uniswap_v3", False, t1, t0, 500, 2_000_000, 10**18 + 12345),
+        ),
+    )
+    base = dict(
+        chain_id=137,
+        block_number=52_000_000,
+        block_hash="0x" + bytes(range(32)).hex(),
+        deadline_block=52_000_002,
+        cycle=cycle,
+        lender=Lender.AAVE_SIMPLE,
+        loan_token=t0,
+        amount_in=10**18,
+        expected_out=10**18 + 12345,
+        gross_profit=12345,
+        flash_premium=500,
+        gas_estimate=250_000,
+        gas_price=30 * 10**9,
+        gas_cost=1000,
+        net_profit=10845,
+        min_profit=11845,
+        plan=bytes.fromhex("01") + bytes(range(60)),
+        pools=pools,
+        capped=False,
+    )
+    base.update(kw)
+    return Opportunity(**base)
+
+
+def _cases() -> list[tuple[str, Opportunity]]:
+    return [
+        ("two_hop_aave", _opportunity()),
+        ("capped_balancer_negative_net", _opportunity(lender=Lender.BALANCER, capped=True, net_profit=-7)),
+        (
+            "extremes",
+            _opportunity(
+                chain_id=2**64 - 1,
+                block_number=2**64 - 1,
+                deadline_block=0,
+                lender=Lender.CAPITAL,
+                amount_in=U128,
+                expected_out=0,
+                gross_profit=-I128,
+                flash_premium=U128,
+                gas_estimate=2**64 - 1,
+                gas_price=U128,
+                gas_cost=0,
+                net_profit=I128 - 1,
+                min_profit=U128,
+                plan=b"",
+            ),
+        ),
+    ]
+
+
+def _bad_cases() -> list[tuple[str, str, str]]:
+    good = wire.encode_opportunity(_opportunity())
+    return [
+        ("empty", b"".hex(), "truncated"),
+        ("unknown_version", (bytes([2]) + good[1:]).hex(), "unknown_version"),
+        ("unknown_type", (good[:1] + bytes([9]) + good[2:]).hex(), "unknown_message_type"),
+        ("header_cut", good[:100].hex(), "truncated"),
+        ("plan_cut", good[:-1].hex(), "truncated"),
+        ("trailing_byte", (good + b"\x00").hex(), "oversized"),
+        ("oversized", (good + bytes(wire.MAX_MESSAGE_BYTES)).hex(), "oversized"),
+        ("bad_lender", (good[:3] + bytes([7]) + good[4:]).hex(), "malformed"),
+        ("id_mismatch", (good[:-1] + bytes([good[-1] ^ 1])).hex(), "malformed"),
+    ]
+
+
+def _regenerate() -> None:
+    data = {
+        "version": wire.WIRE_VERSION,
+        "valid": [
+            {"name": n, "opportunity": o.to_dict(), "hex": wire.encode_opportunity(o).hex()} for n, o in _cases()
+        ],
+        "invalid": [{"name": n, "hex": h, "reason": r} for n, h, r in _bad_cases()],
+    }
+    VECTORS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------ golden
+def _vectors() -> dict:
+    return json.loads(VECTORS.read_text())
+
+
+@pytest.mark.parametrize("vector", _vectors()["valid"], ids=lambda v: v["name"])
+def test_golden_vector_encodes_and_decodes(vector):
+    opp = Opportunity.from_dict(vector["opportunity"])
+    data = bytes.fromhex(vector["hex"])
+    assert wire.encode_opportunity(opp) == data
+    assert wire.decode_opportunity(data, chain_id=opp.chain_id) == opp
+    assert wire.message_id(data) == wire.opportunity_id(opp).hex()
+
+
+@pytest.mark.parametrize("vector", _vectors()["invalid"], ids=lambda v: v["name"])
+def test_golden_invalid_vector_raises_typed_error(vector):
+    with pytest.raises(wire.WireError) as info:
+        wire.decode_opportunity(bytes.fromhex(vector["hex"]), chain_id=137)
+    assert info.value.reason == vector["reason"]
+
+
+def test_layout_sizes_match_the_spec():
+    assert wire.HEADER.size == 252
+    assert wire.HOP.size == 99
+    assert wire._ID_OFFSET == 60
+    data = wire.encode_opportunity(_opportunity())
+    assert len(data) == 252 + 2 * 20 + 2 * 99 + len("quickswap") + len("uniswap_v3") + 61
+    assert data[0] == wire.WIRE_VERSION and data[1] == wire.MSG_OPPORTUNITY
+    assert struct.unpack_from(">Q", data, 4)[0] == 137
+
+
+def test_wrong_chain_is_a_typed_error():
+    data = wire.encode_opportunity(_opportunity(chain_id=1))
+    with pytest.raises(wire.WrongChain):
+        wire.decode_opportunity(data, chain_id=137)
+    assert wire.decode_opportunity(data).chain_id == 1
+
+
+def test_unencodable_values_are_refused_before_sending():
+    for bad in (dict(amount_in=U128 + 1), dict(net_profit=I128), dict(amount_in=-1), dict(block_number=2**64)):
+        with pytest.raises(wire.Unencodable):
+            wire.encode_opportunity(_opportunity(**bad))
+
+
+def test_every_wire_error_is_a_flasharb_error_with_a_reason():
+    from flasharb.exceptions import FlasharbError
+
+    for cls in (wire.UnknownVersion, wire.UnknownMessageType, wire.WrongChain, wire.Truncated, wire.Oversized,
+                wire.Malformed, wire.Unencodable):  # fmt: skip
+        assert issubclass(cls, FlasharbError) and cls.reason
+
+
+# ------------------------------------------------------------------------------------------------ fuzz
+_addrs = st.binary(min_size=20, max_size=20).map(to_checksum_address)
+_u128 = st.integers(0, U128)
+_i128 = st.integers(-I128, I128 - 1)
+_u64 = st.integers(0, 2**64 - 1)
+_hop = st.builds(
+    CycleHop,
+    pool=_addrs,
+    kind=st.sampled_from(list(PoolKind)),
+    dex=st.text(max_size=10).filter(lambda s: len(s.encode()) <= wire.MAX_DEX_NAME),
+    zero_for_one=st.booleans(),
+    token_in=_addrs,
+    token_out=_addrs,
+    fee_pips=st.integers(0, 2**32 - 1),
+    amount_in=_u128,
+    amount_out=_u128,
+)
+_opps = st.builds(
+    Opportunity,
+    chain_id=_u64,
+    block_number=_u64,
+    block_hash=st.binary(min_size=32, max_size=32).map(lambda b: "0x" + b.hex()),
+    deadline_block=_u64,
+    cycle=st.lists(_hop, max_size=8).map(tuple),
+    lender=st.sampled_from(list(Lender)),
+    loan_token=_addrs,
+    amount_in=_u128,
+    expected_out=_u128,
+    gross_profit=_i128,
+    flash_premium=_u128,
+    gas_estimate=_u64,
+    gas_price=_u128,
+    gas_cost=_u128,
+    net_profit=_i128,
+    min_profit=_u128,
+    plan=st.binary(max_size=600),
+    pools=st.lists(_addrs, max_size=8).map(tuple),
+    capped=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_opps)
+def test_fuzz_round_trip(opp):
+    data = wire.encode_opportunity(opp)
+    assert wire.decode_opportunity(data, chain_id=opp.chain_id) == opp
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=700), st.booleans())
+def test_fuzz_garbage_only_raises_wire_errors(data, versioned):
+    if versioned:
+        data = bytes([wire.WIRE_VERSION, wire.MSG_OPPORTUNITY]) + data
+    try:
+        wire.decode_opportunity(data, chain_id=137)
+    except wire.WireError:
+        pass
+
+
+@settings(max_examples=100, deadline=None)
+@given(_opps, st.data())
+def test_fuzz_any_truncation_is_a_wire_error(opp, data):
+    msg = wire.encode_opportunity(opp)
+    cut = data.draw(st.integers(0, len(msg) - 1))
+    with pytest.raises(wire.WireError):
+        wire.decode_opportunity(msg[:cut])
+
+
+if __name__ == "__main__":
+    _regenerate()
