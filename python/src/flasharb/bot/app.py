@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flasharb.bot.pipeline import BlockReport, Bot
 from flasharb.bot.simulate import Simulator
@@ -36,32 +37,41 @@ class BotSpec:
 
 
 @contextlib.asynccontextmanager
-async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
-    spec.state_dir.mkdir(parents=True, exist_ok=True)
-    engine = Engine.connect(
-        spec.engine_config,
-        spec.rpc_urls[0],
-        registry_path=spec.state_dir / f"registry-{spec.engine_config.chain_id}.sqlite",
-        gas_price=spec.gas_price,
-    )
-    store = Store.open(spec.database_url)
+async def assemble_bot(
+    engine: Any,
+    signer: Signer,
+    *,
+    rpc_urls: tuple[str, ...],
+    executor: str,
+    chain_id: int,
+    database_url: str,
+    state_dir: Path,
+    limits: RiskLimits,
+    dry_run: bool = False,
+    **bot_kwargs: Any,
+) -> AsyncIterator[Bot]:
+    """The bot around any opportunity source with ``step()`` (the engine, or a relay feed): store, RPC client,
+    nonces, fees, sender (recovered), simulator, risk and metrics. On exit, in-flight transactions are drained."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(database_url)
     try:
-        async with RpcClient(parse_endpoints(list(spec.rpc_urls))) as rpc:
-            nonces = await NonceManager.open(rpc, signer.address, spec.state_dir / "nonces.sqlite")
+        async with RpcClient(parse_endpoints(list(rpc_urls))) as rpc:
+            nonces = await NonceManager.open(rpc, signer.address, state_dir / "nonces.sqlite")
             try:
                 fees = FeeOracle(rpc, FeePolicy())
                 await fees.refresh()
-                sender = TxSender(rpc, signer, nonces, fees=fees, executor=spec.executor, dry_run=spec.dry_run)
+                sender = TxSender(rpc, signer, nonces, fees=fees, executor=executor, dry_run=dry_run)
                 await sender.recover()
                 bot = Bot(
                     engine=engine,
                     sender=sender,
-                    simulator=Simulator(rpc, spec.executor, signer.address),
-                    risk=RiskManager(spec.limits),
+                    simulator=Simulator(rpc, executor, signer.address),
+                    risk=RiskManager(limits),
                     store=store,
                     metrics=BotMetrics(),
-                    executor=spec.executor,
-                    chain_id=spec.engine_config.chain_id,
+                    executor=executor,
+                    chain_id=chain_id,
+                    **bot_kwargs,
                 )
                 yield bot
                 await bot.drain()
@@ -69,6 +79,32 @@ async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
                 nonces.close()
     finally:
         store.close()
+
+
+@contextlib.asynccontextmanager
+async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
+    """The single-process bot: the engine on ``spec``'s chain, assembled by ``assemble_bot``."""
+    spec.state_dir.mkdir(parents=True, exist_ok=True)
+    engine = Engine.connect(
+        spec.engine_config,
+        spec.rpc_urls[0],
+        registry_path=spec.state_dir / f"registry-{spec.engine_config.chain_id}.sqlite",
+        gas_price=spec.gas_price,
+    )
+    try:
+        async with assemble_bot(
+            engine,
+            signer,
+            rpc_urls=spec.rpc_urls,
+            executor=spec.executor,
+            chain_id=spec.engine_config.chain_id,
+            database_url=spec.database_url,
+            state_dir=spec.state_dir,
+            limits=spec.limits,
+            dry_run=spec.dry_run,
+        ) as bot:
+            yield bot
+    finally:
         engine.close()
 
 

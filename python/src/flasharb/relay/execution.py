@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flasharb.bot.app import assemble_bot
 from flasharb.bot.pipeline import Bot, Dispatch, Outcome
-from flasharb.bot.simulate import Simulator
 from flasharb.engine.state import SyncUpdate
 from flasharb.engine.types import BlockRef, Opportunity
-from flasharb.metrics import BotMetrics
-from flasharb.risk import RiskLimits, RiskManager
-from flasharb.store import Store
-from flasharb.tx import FeeOracle, FeePolicy, NonceManager, RpcClient, Signer, TxSender, parse_endpoints
+from flasharb.risk import RiskLimits
+from flasharb.tx import RpcClient, Signer
 
 __all__ = ["FeedEngine", "AgentSpec", "Execution", "BotExecutor", "open_agent_executor"]
 
@@ -109,33 +107,20 @@ class AgentSpec:
 
 @contextlib.asynccontextmanager
 async def open_agent_executor(spec: AgentSpec, signer: Signer, **bot_kwargs: Any) -> AsyncIterator[BotExecutor]:
-    """The same assembly as ``flasharb.bot.app.open_bot``, with a ``FeedEngine`` in place of the engine."""
-    spec.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.open(spec.database_url)
+    """``flasharb.bot.app.assemble_bot`` with a ``FeedEngine`` in place of the engine."""
     feed = FeedEngine()
-    try:
-        async with RpcClient(parse_endpoints(list(spec.rpc_urls))) as rpc:
-            nonces = await NonceManager.open(rpc, signer.address, spec.state_dir / "nonces.sqlite")
-            try:
-                fees = FeeOracle(rpc, FeePolicy())
-                await fees.refresh()
-                sender = TxSender(rpc, signer, nonces, fees=fees, executor=spec.executor, dry_run=spec.dry_run)
-                await sender.recover()
-                bot = Bot(
-                    engine=feed,  # type: ignore[arg-type]
-                    sender=sender,
-                    simulator=Simulator(rpc, spec.executor, signer.address),
-                    risk=RiskManager(spec.limits),
-                    store=store,
-                    metrics=BotMetrics(),
-                    executor=spec.executor,
-                    chain_id=spec.chain_id,
-                    **bot_kwargs,
-                )
-                ex = BotExecutor(bot, feed, rpc)
-                yield ex
-                await ex.drain()
-            finally:
-                nonces.close()
-    finally:
-        store.close()
+    async with assemble_bot(
+        feed,
+        signer,
+        rpc_urls=spec.rpc_urls,
+        executor=spec.executor,
+        chain_id=spec.chain_id,
+        database_url=spec.database_url,
+        state_dir=spec.state_dir,
+        limits=spec.limits,
+        dry_run=spec.dry_run,
+        **bot_kwargs,
+    ) as bot:
+        ex = BotExecutor(bot, feed, bot.sender.rpc)
+        yield ex
+        await ex.drain()
