@@ -4,35 +4,24 @@ bot records it, blacklists the route, and keeps every record."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from web3 import Web3
 
-from flasharb.bot.app import BotSpec, open_bot
+from flasharb.bot.app import open_bot
 from flasharb.bot.simulate import execute_calldata
-from flasharb.demo.market import Market
-from flasharb.demo.run import BOT_KEY, deploy_executor
+from flasharb.demo.run import local_bot
 from flasharb.devchain import start_devchain
-from flasharb.engine import EngineConfig
-from flasharb.risk import RiskContext, RiskLimits
-from flasharb.tx import Signer
+from flasharb.risk import RiskContext
 
 
 async def _competitor_scenario(tmp: Path) -> dict:
     with start_devchain() as chain:
         w3 = Web3(Web3.HTTPProvider(chain.url))
-        signer = Signer.from_private_key(BOT_KEY)
-        executor = deploy_executor(chain, signer.address, tmp)
-        market = Market(w3, chain.replica, seed=5)
-        market.prepare()
-        spec = BotSpec(
-            rpc_urls=(chain.url,),
-            executor=executor,
-            engine_config=EngineConfig.from_replica(chain.replica, deadline_blocks=16, max_opportunities=1),
-            database_url=f"sqlite:///{tmp / 'db.sqlite'}",
-            state_dir=tmp / "state",
-            limits=RiskLimits(max_loan_default=2**255, chain_id=chain.replica.chain_id, breaker_failures=5),
-        )
+        spec, signer, market = local_bot(chain, tmp, seed=5, max_opportunities=1)
+        spec = replace(spec, limits=replace(spec.limits, max_in_flight=1, breaker_failures=5))
+        executor = spec.executor
         async with open_bot(spec, signer) as bot:
             bot.start()
             report = None

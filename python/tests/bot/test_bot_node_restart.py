@@ -7,15 +7,9 @@ import asyncio
 import gzip
 from pathlib import Path
 
-from web3 import Web3
-
-from flasharb.bot.app import BotSpec, open_bot
-from flasharb.demo.market import Market
-from flasharb.demo.run import BOT_KEY, deploy_executor
+from flasharb.bot.app import open_bot
+from flasharb.demo.run import local_bot
 from flasharb.devchain import start_anvil, start_devchain
-from flasharb.engine import EngineConfig
-from flasharb.risk import RiskLimits
-from flasharb.tx import Signer
 
 
 async def _trade_and_tick(bot, market, blocks: int) -> None:
@@ -28,18 +22,7 @@ async def _trade_and_tick(bot, market, blocks: int) -> None:
 async def _scenario(tmp: Path) -> dict:
     chain = start_devchain()
     try:
-        signer = Signer.from_private_key(BOT_KEY)
-        executor = deploy_executor(chain, signer.address, tmp)
-        market = Market(Web3(Web3.HTTPProvider(chain.url)), chain.replica, seed=21)
-        market.prepare()
-        spec = BotSpec(
-            rpc_urls=(chain.url,),
-            executor=executor,
-            engine_config=EngineConfig.from_replica(chain.replica, deadline_blocks=16),
-            database_url=f"sqlite:///{tmp / 'db.sqlite'}",
-            state_dir=tmp / "state",
-            limits=RiskLimits(max_loan_default=2**255, max_in_flight=8, chain_id=chain.replica.chain_id),
-        )
+        spec, signer, market = local_bot(chain, tmp, seed=21)
         async with open_bot(spec, signer) as bot:
             bot.start()
             await _trade_and_tick(bot, market, 4)

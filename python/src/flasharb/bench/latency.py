@@ -14,8 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from web3 import Web3
-
 SAMPLES = 60
 
 
@@ -25,27 +23,12 @@ def _pct(values: list[float], p: float) -> float:
 
 
 async def _measure(samples: int) -> dict:
-    from flasharb.bot.app import BotSpec, open_bot
-    from flasharb.demo.market import Market
-    from flasharb.demo.run import BOT_KEY, deploy_executor
+    from flasharb.bot.app import open_bot
+    from flasharb.demo.run import local_bot
     from flasharb.devchain import start_devchain
-    from flasharb.engine import EngineConfig
-    from flasharb.risk import RiskLimits
-    from flasharb.tx import Signer
 
     with tempfile.TemporaryDirectory() as tmp, start_devchain() as chain:
-        signer = Signer.from_private_key(BOT_KEY)
-        executor = deploy_executor(chain, signer.address, Path(tmp))
-        market = Market(Web3(Web3.HTTPProvider(chain.url)), chain.replica, seed=3)
-        market.prepare()
-        spec = BotSpec(
-            rpc_urls=(chain.url,),
-            executor=executor,
-            engine_config=EngineConfig.from_replica(chain.replica, deadline_blocks=16),
-            database_url=f"sqlite:///{Path(tmp) / 'db.sqlite'}",
-            state_dir=Path(tmp) / "state",
-            limits=RiskLimits(max_loan_default=2**255, max_in_flight=8, chain_id=chain.replica.chain_id),
-        )
+        spec, signer, market = local_bot(chain, Path(tmp), seed=3)
         totals: list[float] = []
         stages: dict[str, list[float]] = {}
         async with open_bot(spec, signer) as bot:

@@ -56,6 +56,28 @@ def deploy_executor(chain: DevChain, bot_address: str, deployments_dir: Path) ->
     return deploy(settings).record.address
 
 
+def local_bot(
+    chain: DevChain, workdir: Path, *, seed: int = 7, max_in_flight: int = 8, **engine_overrides: object
+) -> tuple[BotSpec, Signer, Market]:
+    """A bot on the local replica (executor deployed, owner = replica admin, signer = anvil's second account)
+    and a seeded market on the same chain: the set-up the demo, the latency benchmark and the bot tests share.
+    anvil mines one block per transaction, so a block's several sends land in consecutive blocks: the plans'
+    deadline covers them (on Polygon they share the next block)."""
+    signer = Signer.from_private_key(BOT_KEY)
+    executor = deploy_executor(chain, signer.address, workdir)
+    market = Market(Web3(Web3.HTTPProvider(chain.url)), chain.replica, seed=seed)
+    market.prepare()
+    spec = BotSpec(
+        rpc_urls=(chain.url,),
+        executor=executor,
+        engine_config=EngineConfig.from_replica(chain.replica, **{"deadline_blocks": 16, **engine_overrides}),
+        database_url=f"sqlite:///{workdir / 'flasharb.db'}",
+        state_dir=workdir / "state",
+        limits=RiskLimits(max_loan_default=2**255, max_in_flight=max_in_flight, chain_id=chain.replica.chain_id),
+    )
+    return spec, signer, market
+
+
 async def run_demo(*, blocks: int = 40, trades_per_block: int = 2, seed: int = 7, console: Console | None = None) -> DemoResult:
     console = console or Console()
     started = time.perf_counter()
@@ -68,24 +90,8 @@ async def run_demo(*, blocks: int = 40, trades_per_block: int = 2, seed: int = 7
         console.print(f"  aave_v3    pool    {chain.replica.aave_v3.pool}")
         console.print(f"  balancer   vault   {chain.replica.balancer_v2.vault}")
 
-        signer = Signer.from_private_key(BOT_KEY)
-        executor = deploy_executor(chain, signer.address, tmpdir)
-        console.print(f"[bold]executor[/] {executor} (bot {signer.address})")
-
-        w3 = Web3(Web3.HTTPProvider(chain.url))
-        market = Market(w3, chain.replica, seed=seed)
-        market.prepare()
-        # anvil mines one block per transaction, so a block's several sends land in consecutive blocks: the
-        # deadline must cover them (on Polygon they share the next block).
-        config = EngineConfig.from_replica(chain.replica, deadline_blocks=16)
-        spec = BotSpec(
-            rpc_urls=(chain.url,),
-            executor=executor,
-            engine_config=config,
-            database_url=f"sqlite:///{tmpdir / 'flasharb.db'}",
-            state_dir=tmpdir / "state",
-            limits=RiskLimits(max_loan_default=2**255, max_in_flight=8, chain_id=chain.replica.chain_id),
-        )
+        spec, signer, market = local_bot(chain, tmpdir, seed=seed)
+        console.print(f"[bold]executor[/] {spec.executor} (bot {signer.address})")
         executed: list[dict] = []
         async with open_bot(spec, signer) as bot:
             for symbol, token in chain.replica.tokens.items():  # symbols and decimals for the report
