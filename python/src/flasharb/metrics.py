@@ -280,16 +280,21 @@ class BotMetrics:
 
     def metric_names(self) -> set[str]:
         """Every sample name this instance exports (counters' ``_total``/``_created``, histograms' series)."""
-        names: set[str] = set()
-        for metric in self.registry.collect():
-            names.add(metric.name)
-            for sample in metric.samples:
-                names.add(sample.name)
-            if metric.type == "counter":
-                names.add(metric.name + "_total")
-            elif metric.type == "histogram":
-                names.update(metric.name + s for s in ("_bucket", "_sum", "_count"))
-        return names
+        return registry_metric_names(self.registry)
+
+
+def registry_metric_names(registry: CollectorRegistry) -> set[str]:
+    """Every sample name a registry exports (counters' ``_total``/``_created``, histograms' series)."""
+    names: set[str] = set()
+    for metric in registry.collect():
+        names.add(metric.name)
+        for sample in metric.samples:
+            names.add(sample.name)
+        if metric.type == "counter":
+            names.add(metric.name + "_total")
+        elif metric.type == "histogram":
+            names.update(metric.name + s for s in ("_bucket", "_sum", "_count"))
+    return names
 
 
 #: Every exported metric family name (for the alert-rules test and dashboards).
