@@ -241,3 +241,31 @@ def test_ape_run_deploy_is_the_same_command():
     )
     assert proc.returncode == 0, proc.stderr
     assert "Usage: ape run deploy [OPTIONS]" in proc.stdout and "--profit-receiver" in proc.stdout
+
+
+# ---------------------------------------------------------------------- flasharb run: bad input, nothing sent
+EXECUTOR = "0x00000000000000000000000000000000000000e1"
+
+
+def test_run_without_an_rpc_endpoint_is_one_line_exit_2():
+    result = run("run", "--executor", EXECUTOR, env={"FLASHARB_PRIVATE_KEY": DEV_KEY})
+    assert result.exit_code == 2
+    assert "no RPC endpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_with_a_malformed_replica_file_names_it(tmp_path):
+    bad = tmp_path / "replica.json"
+    bad.write_text('{"chain_id": "not a number"}')
+    result = run(
+        "run", "--executor", EXECUTOR, "--rpc-url", "http://127.0.0.1:9", "--replica", str(bad),
+        env={"FLASHARB_PRIVATE_KEY": DEV_KEY},
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert str(bad) in result.stderr and "malformed" in result.stderr
+
+
+def test_run_without_a_signing_key_refuses_before_connecting():
+    result = run("run", "--executor", EXECUTOR, "--rpc-url", "http://127.0.0.1:9")
+    assert result.exit_code != 0
+    assert "FLASHARB_PRIVATE_KEY" in result.stderr
+    assert DEV_KEY[2:] not in result.stderr + result.stdout
