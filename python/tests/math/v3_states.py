@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flasharb.math.uniswap_v3 import MAX_TICK, MIN_TICK, V3PoolState
-from flasharb.math.uniswap_v3.tick_math import get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio
+from flasharb.math.uniswap_v3.tick_math import get_sqrt_ratio_at_tick
 
 
 def state_from_positions(
@@ -19,24 +19,13 @@ def state_from_positions(
     tick_lower_bound: int = MIN_TICK,
     tick_upper_bound: int = MAX_TICK,
 ) -> V3PoolState:
-    """positions: (tick_lower, tick_upper, liquidity). The active liquidity is what the pool would hold at
-    ``tick`` (default: the tick of the price)."""
-    if tick is None:
-        tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
-    nets: dict[int, int] = {}
-    active = 0
-    for lower, upper, liquidity in positions:
-        nets[lower] = nets.get(lower, 0) + liquidity
-        nets[upper] = nets.get(upper, 0) - liquidity
-        if lower <= tick < upper:
-            active += liquidity
-    return V3PoolState.from_tick_data(
+    """positions: (tick_lower, tick_upper, liquidity); see ``V3PoolState.from_positions``."""
+    return V3PoolState.from_positions(
         sqrt_price_x96=sqrt_price_x96,
-        tick=tick,
-        liquidity=active,
         fee=fee,
         tick_spacing=tick_spacing,
-        tick_data=nets.items(),
+        positions=positions,
+        tick=tick,
         tick_lower_bound=tick_lower_bound,
         tick_upper_bound=tick_upper_bound,
     )

@@ -49,20 +49,8 @@ def realistic_v3_state(seed: int = 7, n_ticks: int = 50) -> V3PoolState:
         upper = lower + rng.choice([1, 2, 3, 5, 10, 20, 50, 100, 200])
         positions.append((lower * TICK_SPACING, upper * TICK_SPACING, rng.randint(10**15, 10**18)))
         initialised |= {lower * TICK_SPACING, upper * TICK_SPACING}
-    nets: dict[int, int] = {}
-    active = 0
-    for lower, upper, liquidity in positions:
-        nets[lower] = nets.get(lower, 0) + liquidity
-        nets[upper] = nets.get(upper, 0) - liquidity
-        if lower <= tick < upper:
-            active += liquidity
-    return V3PoolState.from_tick_data(
-        sqrt_price_x96=sqrt_price,
-        tick=tick,
-        liquidity=active,
-        fee=FEE,
-        tick_spacing=TICK_SPACING,
-        tick_data=nets.items(),
+    return V3PoolState.from_positions(
+        sqrt_price_x96=sqrt_price, tick=tick, fee=FEE, tick_spacing=TICK_SPACING, positions=positions
     )
 
 

@@ -140,6 +140,40 @@ class V3PoolState:
             tick_upper_bound=tick_upper_bound,
         )
 
+    @classmethod
+    def from_positions(
+        cls,
+        *,
+        sqrt_price_x96: int,
+        fee: int,
+        tick_spacing: int,
+        positions: Iterable[tuple[int, int, int]],
+        tick: int | None = None,
+        tick_lower_bound: int = MIN_TICK,
+        tick_upper_bound: int = MAX_TICK,
+    ) -> V3PoolState:
+        """Builds a consistent state from (tick_lower, tick_upper, liquidity) positions, as the pool would hold
+        them: liquidityNet per tick, and the active liquidity at ``tick`` (default: the price's tick)."""
+        if tick is None:
+            tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
+        nets: dict[int, int] = {}
+        active = 0
+        for lower, upper, liquidity in positions:
+            nets[lower] = nets.get(lower, 0) + liquidity
+            nets[upper] = nets.get(upper, 0) - liquidity
+            if lower <= tick < upper:
+                active += liquidity
+        return cls.from_tick_data(
+            sqrt_price_x96=sqrt_price_x96,
+            tick=tick,
+            liquidity=active,
+            fee=fee,
+            tick_spacing=tick_spacing,
+            tick_data=nets.items(),
+            tick_lower_bound=tick_lower_bound,
+            tick_upper_bound=tick_upper_bound,
+        )
+
     @property
     def complete(self) -> bool:
         """True when the tick data covers the whole tick range, so no swap can raise
