@@ -140,14 +140,21 @@ def test_redelivered_message_whose_claim_is_held_is_not_executed_again(nats_serv
         t1.cancel()
         a2 = Agent(nc, js, kv, LAYOUT, spy2, name="a2")
         t2 = asyncio.create_task(a2.run())
-        await _until(lambda: a2.stats.received == 1, timeout=10)
+        # Wait for a2's decision, not just its receipt of the message (the claim check comes after).
+        await _until(lambda: a2.stats.claims_refused + a2.stats.executed + a2.stats.refused >= 1, timeout=10)
+        assert a2.stats.received == 1
         assert a2.stats.redeliveries == 1 and a2.stats.claims_refused == 1
         assert a2.metrics.registry.get_sample_value("flasharb_relay_redeliveries_total") == 1
         assert a2.metrics.registry.get_sample_value("flasharb_relay_claims_refused_total") == 1
         assert spy1.calls == [] and spy2.calls == []
         entry = await kv.get(f"opp.{published.id}")
         assert entry.value == b"a1"
-        results = [json.loads(m.data) for m in await _stream_msgs(js, LAYOUT.result_stream, LAYOUT.result_subject)]
+        results: list = []
+        for _ in range(50):  # the result is published right after the decision
+            results = [json.loads(m.data) for m in await _stream_msgs(js, LAYOUT.result_stream, LAYOUT.result_subject)]
+            if results:
+                break
+            await asyncio.sleep(0.1)
         assert [(r["agent"], r["decision"]) for r in results] == [("a2", "claimed")]
         a2.stop.set()
         await t2
