@@ -231,13 +231,8 @@ class RpcClient:
             self._health_task = asyncio.create_task(self._health_loop(), name="flasharb-rpc-health")
 
     async def close(self) -> None:
-        if self._health_task is not None:
-            self._health_task.cancel()
-            try:
-                await self._health_task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._health_task = None
+        await _cancel(self._health_task)
+        self._health_task = None
         if self._own_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -703,13 +698,8 @@ class HeadStream:
             self._task = asyncio.create_task(self._run(), name="flasharb-heads")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await _cancel(self._task)
+        self._task = None
 
     async def wait_subscribed(self, timeout: float = 5.0) -> bool:
         """Waits until a websocket subscription is live (True) or ``timeout`` passes (False)."""
@@ -899,3 +889,14 @@ def endpoints_or_default(urls: Iterable[str] | None, fallback: str | None) -> li
     if fallback:
         return parse_endpoints([fallback])
     raise ConfigError("no RPC endpoint configured (FLASHARB_RPC_URLS or --rpc-url)")
+
+
+async def _cancel(task: asyncio.Task | None) -> None:
+    """Cancels a background task and waits for it to finish, whatever it ended with."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):
+        pass
