@@ -27,8 +27,6 @@ from flasharb.tx import TxSender
 
 log = logging.getLogger(__name__)
 
-STRATEGY = "arbitrage"
-
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
@@ -129,7 +127,7 @@ class Bot:
 
         in_flight: list[tuple[Dispatch, Any]] = []
         for opp in opportunities:
-            self.metrics.opportunity(STRATEGY)
+            self.metrics.opportunity(opp.strategy)
             decision = self.risk.check(opp, RiskContext(gas_price=gas_price))
             if not decision.ok:
                 report.refusals.append(Refusal(opp, "refuse", str(decision.reason), decision.detail))
@@ -210,7 +208,7 @@ class Bot:
             dexes=[h.dex for h in opp.cycle],
             pools=opp.pools,
             lender=opp.lender.name,
-            strategy=STRATEGY,
+            strategy=opp.strategy,
         )
 
     def _record_block(self, report: BlockReport) -> None:

@@ -23,11 +23,18 @@ __all__ = [
     "PoolState",
     "BlockRef",
     "CycleHop",
+    "LiquidationTarget",
     "Opportunity",
+    "ARBITRAGE",
+    "LIQUIDATION",
     "OPPORTUNITY_SCHEMA",
 ]
 
 OPPORTUNITY_SCHEMA = 1
+
+#: Strategy names (the P&L store's ``strategy`` column, the metrics' ``strategy`` label).
+ARBITRAGE = "arbitrage"
+LIQUIDATION = "liquidation"
 
 
 class PoolKind(str, Enum):
@@ -119,9 +126,51 @@ class CycleHop:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LiquidationTarget:
+    """The Aave V3 liquidation an opportunity's plan starts with (``LiquidationStep``): repay ``debt_to_cover`` of
+    ``user``'s ``debt`` (the loan token) and seize ``seized`` of ``collateral`` (after the protocol fee), as the
+    deployed Pool revision computes it at ``health_factor`` (wad)."""
+
+    user: str
+    collateral: str
+    debt: str
+    debt_to_cover: int
+    seized: int
+    protocol_fee: int
+    health_factor: int
+    pool_revision: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "collateral": self.collateral,
+            "debt": self.debt,
+            "debtToCover": str(self.debt_to_cover),
+            "seized": str(self.seized),
+            "protocolFee": str(self.protocol_fee),
+            "healthFactor": str(self.health_factor),
+            "poolRevision": str(self.pool_revision),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LiquidationTarget:
+        return cls(
+            user=d["user"],
+            collateral=d["collateral"],
+            debt=d["debt"],
+            debt_to_cover=int(d["debtToCover"]),
+            seized=int(d["seized"]),
+            protocol_fee=int(d["protocolFee"]),
+            health_factor=int(d["healthFactor"]),
+            pool_revision=int(d["poolRevision"]),
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Opportunity:
-    """One sized arbitrage, ready to execute: everything an execution agent needs, computed at one block.
+    """One sized opportunity (an arbitrage cycle, or a liquidation and its swap back), ready to execute:
+    everything an execution agent needs, computed at one block.
 
     Amounts are raw units of ``loan_token``. ``gross_profit = expected_out - amount_in``; ``net_profit =
     gross_profit - flash_premium - gas_cost``; ``plan`` is ``flasharb.route.encode_plan`` of a plan borrowing
@@ -148,6 +197,8 @@ class Opportunity:
     plan: bytes
     pools: tuple[str, ...]
     capped: bool = False
+    strategy: str = ARBITRAGE
+    liquidation: LiquidationTarget | None = None  # set for LIQUIDATION: the plan's first step
     schema: int = field(default=OPPORTUNITY_SCHEMA)
 
     @property
@@ -186,6 +237,8 @@ class Opportunity:
             "plan": "0x" + self.plan.hex(),
             "pools": list(self.pools),
             "capped": self.capped,
+            "strategy": self.strategy,
+            "liquidation": None if self.liquidation is None else self.liquidation.to_dict(),
         }
 
     @classmethod
@@ -212,6 +265,8 @@ class Opportunity:
             plan=bytes.fromhex(d["plan"].removeprefix("0x")),
             pools=tuple(d["pools"]),
             capped=bool(d.get("capped", False)),
+            strategy=d.get("strategy", ARBITRAGE),
+            liquidation=LiquidationTarget.from_dict(d["liquidation"]) if d.get("liquidation") else None,
         )
 
     def to_json(self) -> bytes:
