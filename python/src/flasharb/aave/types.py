@@ -68,6 +68,7 @@ class ReserveState:
     variable_debt_token: str
     stable_debt_token: str  # zero address from v3.2 on
     price: int  # oracle price in base currency units
+    liquidation_grace_period_until: int = 0  # v3.1+: no liquidation of this collateral/debt before it
 
     @property
     def config(self) -> ReserveConfig:
