@@ -10,9 +10,9 @@ import {TokenLib} from "./libraries/TokenLib.sol";
 import {IFlashArbExecutor} from "./interfaces/IFlashArbExecutor.sol";
 
 /// @title FlashArbExecutor
-/// @notice Executes arbitrage plans (docs/route-encoding.md) over Uniswap V2-style pairs and V3-style pools,
-///         funded by an Aave V3 or Balancer V2 flash loan or by its own balance, and reverts unless the run
-///         earns at least the plan's min profit. No selfdestruct, no delegatecall, no standing approvals.
+/// @notice Executes arbitrage plans (docs/route-encoding.md) over Uniswap V2-style pairs and V3-style pools, or an
+///         Aave V3 liquidation whose collateral is sold back through them, funded by an Aave V3 or Balancer V2 flash
+///         loan or by its own balance, and reverts unless the run earns at least the plan's min profit. No selfdestruct, no delegatecall, no standing approvals.
 contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
     uint256 internal constant LENDER_CAPITAL = 0;
     uint256 internal constant LENDER_AAVE_SIMPLE = 1;
@@ -80,9 +80,21 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
         }
         uint256 ptr = PlanLib.HEADER_SIZE;
         (uint256 op, address pool) = PlanLib.stepAt(plan, ptr);
-        if (op & 0x0f == PlanLib.KIND_V2) TokenLib.safeTransfer(token, pool, amount);
+        uint256 i;
+        if (op & 0x0f == PlanLib.KIND_V2) {
+            TokenLib.safeTransfer(token, pool, amount);
+        } else if (op & 0x0f == PlanLib.KIND_LIQUIDATION) {
+            // validate(): only ever the first step. Its output is the seized collateral, here; a V2 next step is
+            // paid from here, a V3 one in its callback.
+            address collateral = pool;
+            amount = _liquidate(plan, token, ptr, amount);
+            ptr += PlanLib.LIQUIDATION_STEP_SIZE;
+            (op, pool) = PlanLib.stepAt(plan, ptr);
+            if (op & 0x0f == PlanLib.KIND_V2) TokenLib.safeTransfer(collateral, pool, amount);
+            i = 1;
+        }
 
-        for (uint256 i; i < steps; ++i) {
+        for (; i < steps; ++i) {
             uint256 next = ptr + PlanLib.stepSize(op);
             uint256 nextOp;
             address nextPool;
@@ -95,6 +107,23 @@ contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
             }
             (ptr, op, pool) = (next, nextOp, nextPool);
         }
+    }
+
+    /// @dev The Aave V3 liquidation step: repays up to `debtToCover` of `user`'s `debt` on the executor's own Aave
+    ///      Pool (never an address from the plan) and returns the collateral seized, measured by balance. The Pool
+    ///      may take less than `debtToCover` (close factor, small positions): what it leaves stays here and counts
+    ///      in the run's final balance, and the unused allowance is cleared, so no approval outlives the step.
+    function _liquidate(bytes calldata plan, address debt, uint256 ptr, uint256 debtToCover)
+        private
+        returns (uint256 seized)
+    {
+        (address collateral, address user) = PlanLib.liquidationFields(plan, ptr);
+        address aavePool = AAVE_POOL;
+        uint256 before = TokenLib.balanceOf(collateral, address(this));
+        TokenLib.safeApprove(debt, aavePool, debtToCover);
+        PoolLib.liquidationCall(aavePool, collateral, debt, user, debtToCover);
+        if (TokenLib.allowance(debt, address(this), aavePool) != 0) TokenLib.safeApprove(debt, aavePool, 0);
+        seized = TokenLib.balanceOf(collateral, address(this)) - before;
     }
 
     /// @dev A step whose output this contract must hold for the next (V3) step: returns what really arrived.

@@ -26,6 +26,7 @@ from flasharb.route import (
     UINT32_MAX,
     UINT128_MAX,
     UINT160_MAX,
+    LiquidationStep,
     Lender,
     Plan,
     V2Step,
@@ -128,6 +129,28 @@ def valid_plans() -> list[tuple[str, Plan]]:
                   V2Step(ONES, False, 0))),
         ),
         (
+            "2-step liquidation (WETH collateral, USDC debt) + V2 swap back, balancer",
+            Plan(Lender.BALANCER, 65_000_010, USDC, 8_000 * 10**6, 40 * 10**6,
+                 (LiquidationStep(WETH, addr("borrower/1")), v2("quick/WETH-USDC", True))),
+        ),
+        (
+            "2-step liquidation + V3 swap back, aave simple",
+            Plan(Lender.AAVE_SIMPLE, 65_000_011, USDC, 5_000 * 10**6, 10**6,
+                 (LiquidationStep(WBTC, addr("borrower/2")), v3("WBTC-USDC-500", True, WBTC))),
+        ),
+        (
+            "3-step liquidation + V3 limit/V2 swap back, capital",
+            Plan(Lender.CAPITAL, 65_000_012, DAI, 20_000 * E18, 0,
+                 (LiquidationStep(WMATIC, addr("borrower/3")), v3("WMATIC-WETH-500", True, WMATIC, Q96 // 3),
+                  v2("sushi/WETH-DAI", True, 2500))),
+        ),
+        (
+            "8-step liquidation + 7 V2 hops, aave multi",
+            Plan(Lender.AAVE_MULTI, 65_000_013, USDT, 10**12, 10**8,
+                 (LiquidationStep(WETH, addr("borrower/4")),
+                  *(v2(f"liq-ring/{i}", i % 2 == 0, 3000) for i in range(7)))),
+        ),
+        (
             "edge values: zeros everywhere, limit flag with a zero limit",
             Plan(Lender.CAPITAL, 0, ZERO, 0, 0, (V3Step(ZERO, False, ZERO, 0), V2Step(ZERO, False, 0))),
         ),
@@ -186,7 +209,20 @@ def invalid_vectors(valid: dict[str, bytes]) -> list[dict]:
     first, second = HEADER_SIZE, HEADER_SIZE + 24
     for op in (0x00, 0x80):
         bad(f"step kind 0 (op 0x{op:02x})", patch(two_v2, first, op), "UnsupportedStep", op)
-    bad("reserved step kind 3 (op 0x03)", patch(two_v2, second, 0x03), "UnsupportedStep", 0x03)
+    liq = valid["2-step liquidation (WETH collateral, USDC debt) + V2 swap back, balancer"]  # 59 + 41 + 24
+    for flag in (0x10, 0x20, 0x40, 0x80):
+        op = 0x03 | flag
+        bad(f"liquidation with flag bit (op 0x{op:02x})", patch(liq, first, op), "UnsupportedStep", op)
+    liq_step = liq[first : first + 41]
+    v2_step = liq[first + 41 :]
+    bad("liquidation as the second step", liq[:first] + v2_step + liq_step, "PlanMalformed")
+    bad("liquidation as the last of three steps", patch(liq[:first], 2, 3) + v2_step + v2_step + liq_step,
+        "PlanMalformed")
+    bad("liquidation step cut by one byte, nothing after", patch(liq[:first], 2, 2) + liq_step[:-1], "PlanMalformed")
+    bad("liquidation step is only its op byte", liq[: first + 1], "PlanMalformed")
+    bad("liquidation without its swap back (count 2, one step)", liq[: first + 41], "PlanMalformed")
+    same = liq[:first + 1] + liq[7:27] + liq[first + 21 :]
+    bad("liquidation collateral is the plan token (its debt asset)", same, "PlanMalformed")
     bad("reserved step kind 4 (op 0x84)", patch(two_v2, second, 0x84), "UnsupportedStep", 0x84)
     bad("reserved step kind 15 (op 0x0f)", patch(two_v2, first, 0x0F), "UnsupportedStep", 0x0F)
     bad("V2 with price-limit flag (op 0x41)", patch(two_v2, first, 0x41), "UnsupportedStep", 0x41)

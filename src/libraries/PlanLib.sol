@@ -6,7 +6,10 @@ pragma solidity ^0.8.24;
 ///      header (59 bytes): version u8 | lender u8 | steps u8 | deadline u32 | token address | amountIn u128 | minProfit u128
 ///      V2 step (24 bytes): op u8 | pair address | feePips u24
 ///      V3 step (41/61 bytes): op u8 | pool address | tokenIn address | [sqrtPriceLimitX96 u160 when op bit 6]
-///      op: bits 0..3 kind (1 = V2, 2 = V3), bit 6 price limit (V3 only), bit 7 zeroForOne; bits 4, 5 reserved.
+///      liquidation step (41 bytes): op u8 | collateralAsset address | user address; first step only, its debt
+///      asset is the header's token and its collateral must differ from it
+///      op: bits 0..3 kind (1 = V2, 2 = V3, 3 = Aave V3 liquidation), bit 6 price limit (V3 only), bit 7
+///      zeroForOne (V2, V3); bits 4, 5 reserved.
 ///      Readable reference: test/reference/PlanLibReference.sol (differentially fuzzed against this).
 library PlanLib {
     uint256 internal constant VERSION = 1;
@@ -17,9 +20,11 @@ library PlanLib {
 
     uint256 internal constant KIND_V2 = 1;
     uint256 internal constant KIND_V3 = 2;
+    uint256 internal constant KIND_LIQUIDATION = 3;
     uint256 internal constant V2_STEP_SIZE = 24;
     uint256 internal constant V3_STEP_SIZE = 41;
     uint256 internal constant V3_LIMIT_SIZE = 20;
+    uint256 internal constant LIQUIDATION_STEP_SIZE = 41;
     uint256 internal constant FLAG_LIMIT = 0x40;
     uint256 internal constant FLAG_ZERO_FOR_ONE = 0x80;
 
@@ -71,6 +76,17 @@ library PlanLib {
                     if and(op, 0x30) { fail(0xf80f8aef, op, 1) }
                     size := add(41, mul(20, iszero(iszero(and(op, 0x40)))))
                 }
+                case 3 {
+                    if and(op, 0xf0) { fail(0xf80f8aef, op, 1) }
+                    // first step only; its collateral may not be the debt asset (the header's token)
+                    if i { fail(0x2a57ea8f, 0, 0) }
+                    size := 41
+                    if iszero(gt(add(ptr, 21), len)) {
+                        if eq(shr(96, calldataload(add(off, add(ptr, 1)))), shr(96, calldataload(add(off, 7)))) {
+                            fail(0x2a57ea8f, 0, 0)
+                        }
+                    }
+                }
                 default { fail(0xf80f8aef, op, 1) }
                 ptr := add(ptr, size)
                 if gt(ptr, len) { fail(0x2a57ea8f, 0, 0) }
@@ -102,11 +118,24 @@ library PlanLib {
         }
     }
 
-    /// @dev Encoded size of a validated step from its op byte.
+    /// @dev Encoded size of a validated step from its op byte. A validated liquidation op (kind 3) has no flags,
+    ///      so it shares the V3 formula: 41 bytes.
     function stepSize(uint256 op) internal pure returns (uint256 size) {
         assembly ("memory-safe") {
             size := 24
-            if eq(and(op, 0x0f), 2) { size := add(41, mul(20, iszero(iszero(and(op, 0x40))))) }
+            if gt(and(op, 0x0f), 1) { size := add(41, mul(20, iszero(iszero(and(op, 0x40))))) }
+        }
+    }
+
+    /// @dev collateralAsset and user of the liquidation step at `ptr`.
+    function liquidationFields(bytes calldata plan, uint256 ptr)
+        internal
+        pure
+        returns (address collateral, address user)
+    {
+        assembly ("memory-safe") {
+            collateral := shr(96, calldataload(add(plan.offset, add(ptr, 1))))
+            user := shr(96, calldataload(add(plan.offset, add(ptr, 21))))
         }
     }
 

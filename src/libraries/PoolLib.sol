@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @notice Uniswap V2 pair and V3 pool calls on the hot path, in assembly; a revert inside a pool is bubbled up
-///         unchanged so the bot sees the pool's own reason. Readable reference: test/reference/PoolLibReference.sol.
+/// @notice Uniswap V2 pair and V3 pool calls, and the Aave V3 liquidation, on the hot path, in assembly; a revert
+///         inside a pool is bubbled up unchanged so the bot sees the pool's own reason. Readable reference: test/reference/PoolLibReference.sol.
 library PoolLib {
     // TickMath.MIN_SQRT_RATIO + 1 and MAX_SQRT_RATIO - 1: "no limit" for a V3 exact-input swap.
     uint160 internal constant MIN_SQRT_RATIO_PLUS_ONE = 4295128740;
@@ -71,6 +71,27 @@ library PoolLib {
                 revert(0x1c, 0x24)
             }
             amountOut := sub(0, delta)
+        }
+    }
+
+    /// @dev Aave V3 Pool.liquidationCall(collateral, debt, user, debtToCover, receiveAToken = false): the Pool pulls
+    ///      at most `debtToCover` of `debt` from this contract and sends it the seized `collateral`. Aave's revert
+    ///      (its numeric error string) is bubbled up unchanged.
+    function liquidationCall(address pool, address collateral, address debt, address user, uint256 debtToCover)
+        internal
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 0x00a718a900000000000000000000000000000000000000000000000000000000) // liquidationCall(address,address,address,uint256,bool)
+            mstore(add(m, 0x04), collateral)
+            mstore(add(m, 0x24), debt)
+            mstore(add(m, 0x44), user)
+            mstore(add(m, 0x64), debtToCover)
+            mstore(add(m, 0x84), 0) // receiveAToken: the underlying, so the next step can sell it
+            if iszero(call(gas(), pool, 0, m, 0xa4, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
         }
     }
 }

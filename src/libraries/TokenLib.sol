@@ -29,6 +29,24 @@ library TokenLib {
         }
     }
 
+    /// @dev allowance(owner, spender); same failure rule as balanceOf. Borrows the free-memory word and restores it.
+    function allowance(address token, address owner, address spender) internal view returns (uint256 amount) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(0x00, 0xdd62ed3e) // allowance(address,address)
+            mstore(0x20, owner)
+            mstore(0x40, spender)
+            let ok := staticcall(gas(), token, 0x1c, 0x44, 0x00, 0x20)
+            mstore(0x40, m)
+            if iszero(and(ok, gt(returndatasize(), 31))) {
+                mstore(0x00, 0xfecb69b4) // TokenCallFailed(address)
+                mstore(0x20, token)
+                revert(0x1c, 0x24)
+            }
+            amount := mload(0x00)
+        }
+    }
+
     function _call(address token, uint256 selector, address who, uint256 amount) private {
         assembly ("memory-safe") {
             let m := mload(0x40)

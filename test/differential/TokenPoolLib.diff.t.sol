@@ -10,6 +10,7 @@ import {PoolLibReference} from "../reference/PoolLibReference.sol";
 import {IERC20} from "../../src/interfaces/external/IERC20.sol";
 import {IUniswapV2Pair} from "../../src/interfaces/external/IUniswapV2.sol";
 import {IUniswapV3Pool} from "../../src/interfaces/external/IUniswapV3.sol";
+import {AaveBorrowers} from "../utils/AaveBorrowers.sol";
 
 /// @notice A token that returns nothing from transfer/approve (as USDT does on Ethereum): the executor must
 ///         accept it. Deliberately non-standard; not a stand-in for any protocol.
@@ -45,6 +46,20 @@ contract LibHarness {
 
     function balanceOf(bool asm, address token, address account) external view returns (uint256) {
         return asm ? TokenLib.balanceOf(token, account) : TokenLibReference.balanceOf(token, account);
+    }
+
+    function allowance(bool asm, address token, address owner, address spender) external view returns (uint256) {
+        return asm ? TokenLib.allowance(token, owner, spender) : TokenLibReference.allowance(token, owner, spender);
+    }
+
+    /// @dev Approves the Pool for `debtToCover` first (as the executor does), then liquidates.
+    function liquidate(bool asm, address pool, address collateral, address debt, address user, uint256 debtToCover)
+        external
+    {
+        TokenLib.safeApprove(debt, pool, debtToCover);
+        asm
+            ? PoolLib.liquidationCall(pool, collateral, debt, user, debtToCover)
+            : PoolLibReference.liquidationCall(pool, collateral, debt, user, debtToCover);
     }
 
     function getReserves(bool asm, address pair) external view returns (uint256, uint256) {
@@ -208,6 +223,42 @@ contract TokenPoolLibDiffTest is Test, PolygonReplica {
         _both(
             abi.encodeCall(h.swapV3, (true, pool, zeroForOne, amountIn, limit, tokenIn)),
             abi.encodeCall(h.swapV3, (false, pool, zeroForOne, amountIn, limit, tokenIn)),
+            watch
+        );
+    }
+
+    function test_fuzz_allowance_matchesReference(uint256 tokenIdx, address owner, address spender, uint256 amount)
+        public
+    {
+        address token = _token(tokenIdx);
+        if (tokenIdx % 2 == 0 && token.code.length > 0 && token != address(this)) {
+            try h.approve(true, token, spender, amount) {} // a non-zero allowance to read back
+                catch {}
+            owner = address(h);
+        }
+        _both(
+            abi.encodeCall(h.allowance, (true, token, owner, spender)),
+            abi.encodeCall(h.allowance, (false, token, owner, spender)),
+            new address[](0)
+        );
+    }
+
+    /// @dev A real liquidation on the replica's Aave Pool (WETH collateral, USDC debt, HF pushed to 0.9..0.99):
+    ///      same collateral received, same debt paid, same revert data (Aave's errors) for a healthy user, a
+    ///      collateral the user does not have, or a non-reserve asset.
+    function test_fuzz_liquidationCall_matchesReference(uint256 cover, uint256 hfBps, uint256 variant) public {
+        AaveBorrowers.Position memory p =
+            AaveBorrowers.open(aavePool, aaveOracle, "diff-borrower", WETH, 10e18, USDC, 9_900, WMATIC);
+        if (variant % 5 != 0) {
+            AaveBorrowers.pushHealthFactor(aavePool, aaveOracle, p, bound(hfBps, 9_000, 9_990) * 1e14);
+        }
+        address collateral = [WETH, WETH, WETH, WBTC, address(noReturn)][variant % 5 == 0 ? 0 : variant % 5];
+        cover = bound(cover, 0, 30_000e6);
+        address[] memory watch = new address[](2);
+        (watch[0], watch[1]) = (address(h), p.user);
+        _both(
+            abi.encodeCall(h.liquidate, (true, aavePool, collateral, USDC, p.user, cover)),
+            abi.encodeCall(h.liquidate, (false, aavePool, collateral, USDC, p.user, cover)),
             watch
         );
     }

@@ -8,6 +8,8 @@ import {RouterExecutor} from "./baseline/RouterExecutor.sol";
 import {Floor2HopAave, Floor2HopBalancer, Floor2HopCapital} from "./floor/Floor2Hop.sol";
 import {Floor3HopAave, Floor3HopBalancer, Floor3HopCapital} from "./floor/Floor3Hop.sol";
 import {Floor4HopAave, Floor4HopBalancer, Floor4HopCapital} from "./floor/Floor4Hop.sol";
+import {FloorLiquidationAave, FloorLiquidationBalancer} from "./floor/FloorLiquidation.sol";
+import {AaveBorrowers} from "../utils/AaveBorrowers.sol";
 
 interface IFloor {
     function run() external;
@@ -63,6 +65,8 @@ contract FlashArbExecutorGasTest is ExecutorTest {
 
     string internal constant GROUP = "FlashArbExecutor.gas";
     string internal constant RESULTS = "/bench/results/gas.json";
+    string internal constant LIQUIDATION_RESULTS = "/bench/results/liquidation-gas.json";
+    uint256 internal constant LIQUIDATION_COVER = 8_000e6; // USDC debt covered, under the 50% close factor
     uint256 internal constant DUST = 1e6; // 1 USDC already held by every contestant
 
     RouterExecutor internal routerExecutor;
@@ -122,6 +126,85 @@ contract FlashArbExecutorGasTest is ExecutorTest {
         }
         _print(rows);
         vm.writeJson(_json(rows), string.concat(vm.projectRoot(), RESULTS));
+    }
+
+    // ------------------------------------------------------------------ liquidation + swap-back
+    function test_gas_liquidation_balancer() public {
+        _benchLiquidation(Funding.Balancer);
+    }
+
+    function test_gas_liquidation_aave() public {
+        _benchLiquidation(Funding.Aave);
+    }
+
+    /// @notice Balancer- and Aave-funded liquidation + 1-hop V2 swap-back against its floor (no router contestant:
+    ///         the router-based design has no liquidation); writes bench/results/liquidation-gas.json (Balancer).
+    function test_gas_liquidation_benchmark() public {
+        vm.pauseGasMetering();
+        uint256 start = vm.snapshotState();
+        Row[] memory rows = new Row[](2);
+        rows[0] = _benchLiquidation(Funding.Balancer);
+        vm.revertToState(start);
+        rows[1] = _benchLiquidation(Funding.Aave);
+        vm.revertToState(start);
+        console2.log("Liquidation (WETH collateral, USDC debt) + 1-hop V2 swap back, receipt gas");
+        for (uint256 i; i < rows.length; ++i) {
+            Row memory r = rows[i];
+            int256 over = int256(r.executor) - int256(r.floor);
+            string memory line = string.concat(_pad(r.route, 28), _lpad(_u(r.executor), 9), _lpad(_u(r.floor), 9));
+            console2.log(string.concat(line, _lpad(_pct(over, r.floor), 12), _lpad(_pct(over, r.floor - 21_000), 10)));
+        }
+        string memory json = string.concat('{"route":"', rows[0].route, '","executor_gas":', _u(rows[0].executor));
+        json = string.concat(json, ',"floor_gas":', _u(rows[0].floor), ',"profit":', _u(rows[0].profit));
+        json = string.concat(json, ',"aave":{"executor_gas":', _u(rows[1].executor), ',"floor_gas":');
+        json = string.concat(json, _u(rows[1].floor), "}}");
+        vm.writeJson(json, string.concat(vm.projectRoot(), LIQUIDATION_RESULTS));
+    }
+
+    /// @dev A WETH-collateral USDC borrower pushed to HF 0.97 (set up here, not in setUp, so the other routes'
+    ///      Aave state and gas stay as they were), liquidated for `LIQUIDATION_COVER` and sold on QuickSwap.
+    function _benchLiquidation(Funding funding) internal returns (Row memory r) {
+        vm.pauseGasMetering();
+        r.route = string.concat("liquidation+V2 ", _fundingName(funding));
+        Contest memory c = _prepareLiquidation(funding);
+        r.profit = c.profit;
+        r.executorIntrinsic = _intrinsic(c.executorCall);
+        r.floorIntrinsic = _intrinsic(c.floorCall);
+
+        uint256 snap = vm.snapshotState();
+        r.executor = _measure(address(executor), c.executorCall, c.profit, string.concat(r.route, " executor"));
+        assertEq(IUSDC(USDC).allowance(address(executor), aavePool), 0, "no allowance left");
+        vm.revertToState(snap);
+        r.floor = _measure(c.floor, c.floorCall, c.profit, string.concat(r.route, " floor"));
+        vm.revertToState(snap);
+        uint256 again = _measure(address(executor), c.executorCall, c.profit, string.concat(r.route, " executor"));
+        assertEq(again, r.executor, string.concat(r.route, ": executor gas depends on the order"));
+        vm.revertToState(snap);
+    }
+
+    function _prepareLiquidation(Funding funding) internal returns (Contest memory c) {
+        AaveBorrowers.Position memory pos =
+            AaveBorrowers.open(aavePool, aaveOracle, "gas-borrower", WETH, 10e18, USDC, 9_900, WMATIC);
+        AaveBorrowers.pushHealthFactor(aavePool, aaveOracle, pos, 0.97e18);
+        address pair = quickPair(WETH, USDC);
+        (uint256 taken, uint256 seized) = AaveBorrowers.quote(aavePool, aaveOracle, pos, LIQUIDATION_COVER);
+        assertEq(taken, LIQUIDATION_COVER, "the Pool takes the whole cover (the floor relies on it)");
+        uint256 premium = funding == Funding.Aave ? aavePremium(LIQUIDATION_COVER) : 0;
+        c.profit = v2Out(pair, WETH, seized) - LIQUIDATION_COVER - premium;
+
+        uint8 lender = funding == Funding.Aave ? PlanBuilder.AAVE_SIMPLE : PlanBuilder.BALANCER;
+        PlanBuilder.Step[] memory steps =
+            PlanBuilder.steps2(PlanBuilder.liquidation(WETH, pos.user), pair.v2(WETH, V2_FEE));
+        c.executorCall = abi.encodeCall(executor.execute, (plan(lender, USDC, LIQUIDATION_COVER, c.profit, steps)));
+        bool z = WETH < USDC;
+        c.floor = funding == Funding.Aave
+            ? address(new FloorLiquidationAave(USDC, LIQUIDATION_COVER, aavePool, WETH, pos.user, pair, z))
+            : address(
+                new FloorLiquidationBalancer(USDC, LIQUIDATION_COVER, balancerVault, aavePool, WETH, pos.user, pair, z)
+            );
+        c.floorCall = abi.encodeCall(IFloor.run, ());
+        _give(address(executor), DUST);
+        _give(c.floor, DUST);
     }
 
     // ------------------------------------------------------------------ one route, three contestants
@@ -372,4 +455,5 @@ contract FlashArbExecutorGasTest is ExecutorTest {
 
 interface IUSDC {
     function transfer(address, uint256) external returns (bool);
+    function allowance(address, address) external view returns (uint256);
 }

@@ -9,6 +9,7 @@ import {ReentrantToken} from "../utils/hostile/ReentrantToken.sol";
 import {NoBoolToken} from "../utils/hostile/NoBoolToken.sol";
 import {FeeOnTransferToken} from "../utils/hostile/FeeOnTransferToken.sol";
 import {IERC20} from "../../src/interfaces/external/IERC20.sol";
+import {AaveBorrowers} from "../utils/AaveBorrowers.sol";
 
 /// @notice The executor's funds leave only through the owner's and executors' withdrawals, whatever mix of
 ///         legitimate runs, hostile callers, direct callbacks, attacker flash loans, baited fake pools and hostile
@@ -32,6 +33,10 @@ contract FlashArbExecutorInvariantTest is StdInvariant, ExecutorTest {
             _fund(hostile[i], 2_000_000 * unit[i]);
             tokenCall(hostile[i], abi.encodeCall(IERC20.transfer, (balancerVault, 2_000_000 * unit[i])));
         }
+
+        // The re-entrant token as Aave collateral ($1, like its pools), for liquidations whose seized collateral
+        // re-enters the executor from inside the liquidation step.
+        AaveBorrowers.listCollateral(aavePool, aaveProvider, aaveConfigurator, aaveOracle, address(r), 1e8);
 
         FakeV3Pool fakeA = new FakeV3Pool(USDC, WETH);
         FakeV3Pool fakeB = new FakeV3Pool(USDC, WETH);
@@ -72,11 +77,13 @@ contract FlashArbExecutorInvariantTest is StdInvariant, ExecutorTest {
                 noBool: address(nb),
                 taxed: address(tax),
                 fakeA: address(fakeA),
-                fakeB: address(fakeB)
+                fakeB: address(fakeB),
+                aaveOracle: aaveOracle,
+                wmatic: WMATIC
             })
         );
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](11);
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = ExecutorHandler.legitRunV2.selector;
         selectors[1] = ExecutorHandler.legitRunV3.selector;
         selectors[2] = ExecutorHandler.reentrantTokenRun.selector;
@@ -88,6 +95,7 @@ contract FlashArbExecutorInvariantTest is StdInvariant, ExecutorTest {
         selectors[8] = ExecutorHandler.hostilePoolRun.selector;
         selectors[9] = ExecutorHandler.feeOnTransferRun.selector;
         selectors[10] = ExecutorHandler.legitRunV2.selector; // legitimate runs twice as likely
+        selectors[11] = ExecutorHandler.liquidationRun.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 

@@ -29,6 +29,14 @@ library PlanLibReference {
             } else if (op & 0x0f == 2) {
                 if (op & 0x30 != 0) revert IFlashArbExecutor.UnsupportedStep(op);
                 size = op & 0x40 != 0 ? 61 : 41;
+            } else if (op & 0x0f == 3) {
+                // Aave V3 liquidation: no flags, first step only, collateral differs from the debt asset (token)
+                if (op & 0xf0 != 0) revert IFlashArbExecutor.UnsupportedStep(op);
+                if (i != 0) revert IFlashArbExecutor.PlanMalformed();
+                size = 41;
+                if (ptr + 21 <= plan.length && bytes20(plan[ptr + 1:ptr + 21]) == bytes20(plan[7:27])) {
+                    revert IFlashArbExecutor.PlanMalformed();
+                }
             } else {
                 revert IFlashArbExecutor.UnsupportedStep(op);
             }
@@ -51,8 +59,18 @@ library PlanLibReference {
     }
 
     function stepSize(uint256 op) internal pure returns (uint256) {
-        if (op & 0x0f != 2) return 24;
+        if (op & 0x0f == 1) return 24;
+        if (op & 0x0f == 3) return 41;
         return op & 0x40 != 0 ? 61 : 41;
+    }
+
+    function liquidationFields(bytes calldata plan, uint256 ptr)
+        internal
+        pure
+        returns (address collateral, address user)
+    {
+        collateral = address(bytes20(plan[ptr + 1:ptr + 21]));
+        user = address(bytes20(plan[ptr + 21:ptr + 41]));
     }
 
     function v2Fee(bytes calldata plan, uint256 ptr) internal pure returns (uint256) {

@@ -20,6 +20,13 @@ library TokenLibReference {
         return abi.decode(ret, (uint256));
     }
 
+    function allowance(address token, address owner, address spender) internal view returns (uint256) {
+        (bool ok, bytes memory ret) =
+            token.staticcall(abi.encodeWithSignature("allowance(address,address)", owner, spender));
+        if (!ok || ret.length < 32) revert IFlashArbExecutor.TokenCallFailed(token);
+        return abi.decode(ret, (uint256));
+    }
+
     function _call(address token, bytes memory data) private {
         (bool ok, bytes memory ret) = token.call(data);
         bool good =

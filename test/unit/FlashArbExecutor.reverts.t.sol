@@ -248,7 +248,7 @@ contract FlashArbExecutorRevertsTest is ExecutorTest {
     function test_execute_revertsUnsupportedStep() public {
         address pair = quickPair(WETH, USDC);
         address pool = v3Pool(WETH, USDC, 500);
-        uint8[9] memory badOps = [0x00, 0x03, 0x0f, 0x83, 0x41, 0x11, 0xa1, 0x12, 0x22];
+        uint8[9] memory badOps = [0x00, 0x04, 0x0f, 0x83, 0x41, 0x11, 0xa1, 0x12, 0x22]; // 0x03 is a liquidation now
         for (uint256 i; i < badOps.length; ++i) {
             uint8 op = badOps[i];
             // The bad step is second, behind a valid V2 step, with enough bytes for any kind.

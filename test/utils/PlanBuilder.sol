@@ -11,13 +11,14 @@ library PlanBuilder {
     uint8 internal constant AAVE_SIMPLE = 1;
     uint8 internal constant AAVE_MULTI = 2;
     uint8 internal constant BALANCER = 3;
+    uint8 internal constant KIND_LIQUIDATION = 3;
 
     struct Step {
-        uint8 kind; // 1 V2, 2 V3
-        address pool;
+        uint8 kind; // 1 V2, 2 V3, 3 Aave V3 liquidation
+        address pool; // liquidation: the collateral asset
         bool zeroForOne;
         uint24 feePips; // V2
-        address tokenIn; // V3
+        address tokenIn; // V3; liquidation: the user
         uint160 sqrtPriceLimitX96; // V3, 0 = none
     }
 
@@ -51,6 +52,7 @@ library PlanBuilder {
 
     function encodeStep(Step memory s) internal pure returns (bytes memory) {
         uint8 op = s.kind | (s.zeroForOne ? 0x80 : 0);
+        if (s.kind == KIND_LIQUIDATION) return abi.encodePacked(op, s.pool, s.tokenIn);
         if (s.kind == 1) return abi.encodePacked(op, s.pool, s.feePips);
         if (s.sqrtPriceLimitX96 == 0) return abi.encodePacked(op, s.pool, s.tokenIn);
         return abi.encodePacked(op | 0x40, s.pool, s.tokenIn, s.sqrtPriceLimitX96);
@@ -104,5 +106,12 @@ library PlanBuilder {
         s.pool = pair;
         s.zeroForOne = zeroForOne;
         s.feePips = feePips;
+    }
+
+    /// @dev An Aave V3 liquidation step (kind 3): repay the plan token's debt of `user`, seize `collateral`.
+    function liquidation(address collateral, address user) internal pure returns (Step memory s) {
+        s.kind = KIND_LIQUIDATION;
+        s.pool = collateral;
+        s.tokenIn = user;
     }
 }

@@ -9,14 +9,16 @@ Speed: a step encodes itself once, when it is built, and keeps the bytes; ``enco
 with one ``struct`` call and joins. Addresses are stored checksummed (decode(encode(p)) == p) through a cached
 checksum, so the same pools and tokens cost the keccak once per process.
 
-Step kinds are open: a new kind (the Aave liquidation step, kind 3) is a frozen dataclass with ``KIND``, an
-``_encoded`` field set in ``__post_init__``, and a decoder registered with :func:`register_step_kind`.
+Step kinds are open: a kind is a frozen dataclass with ``KIND``, an ``_encoded`` field set in ``__post_init__``,
+and a decoder registered with :func:`register_step_kind`. Kind 3 is the Aave V3 liquidation
+(:class:`LiquidationStep`): it may only be the first step, and its debt asset is the plan's token.
 
 Decoding checks, in PlanLib's order (every invalid golden vector breaks exactly one of them, so any order
 passes them): not empty (``PlanMalformed``), version (``UnsupportedPlanVersion``), length >= 59
 (``PlanMalformed``), lender (``UnsupportedLender``), step count 2..8 (``PlanMalformed``), then each step:
-its op byte is present (``PlanMalformed``), known kind and flags (``UnsupportedStep``), its bytes are present
-and a V2 fee is below 100% (``PlanMalformed``); finally nothing may follow the last step (``PlanMalformed``).
+its op byte is present (``PlanMalformed``), known kind and flags (``UnsupportedStep``), a liquidation step is
+the first one (``PlanMalformed``), its bytes are present, a V2 fee is below 100% and a liquidation's collateral
+is not the plan's token (``PlanMalformed``); finally nothing may follow the last step (``PlanMalformed``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "StepKind",
     "V2Step",
     "V3Step",
+    "LiquidationStep",
     "Step",
     "Plan",
     "encode_plan",
@@ -74,6 +77,7 @@ OP_FLAG_ZERO_FOR_ONE = 0x80  # bit 7
 V2_STEP_SIZE = 24
 V3_STEP_SIZE = 41
 V3_STEP_SIZE_WITH_LIMIT = 61
+LIQUIDATION_STEP_SIZE = 41
 
 UINT24_MAX = (1 << 24) - 1
 MAX_FEE_PIPS = 999_999  # a V2 fee of 100% or more is malformed (PlanLib checks it too)
@@ -191,6 +195,7 @@ class StepKind(IntEnum):
 
     V2 = 1
     V3 = 2
+    LIQUIDATION = 3
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -254,12 +259,40 @@ class V3Step:
         return self._encoded[0]
 
 
+@dataclass(frozen=True, slots=True)
+class LiquidationStep:
+    """Kind 3: an Aave V3 liquidation on the executor's own Aave Pool (41 bytes, no flags).
+
+    Repays up to the plan's ``amount_in`` of ``user``'s debt in the plan's token and receives the seized
+    ``collateral`` (the underlying), which the next steps sell back. Only the first step of a plan, and
+    ``collateral`` must differ from the plan's token (:class:`Plan` checks both, as the executor does).
+    """
+
+    KIND: ClassVar[int] = StepKind.LIQUIDATION
+
+    collateral: str
+    user: str
+    _encoded: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        collateral = _address("collateral", self.collateral)
+        user = _address("user", self.user)
+        object.__setattr__(self, "collateral", collateral)
+        object.__setattr__(self, "user", user)
+        encoded = bytes((StepKind.LIQUIDATION,)) + bytes.fromhex(collateral[2:] + user[2:])
+        object.__setattr__(self, "_encoded", encoded)
+
+    @property
+    def op(self) -> int:
+        return self._encoded[0]
+
+
 class _EncodedStep(Protocol):
     KIND: ClassVar[int]
     _encoded: bytes
 
 
-Step: TypeAlias = "V2Step | V3Step"
+Step: TypeAlias = "V2Step | V3Step | LiquidationStep"
 
 #: Decodes one step: (data, offset of its op byte, op) -> (step, offset after it). Raises UnsupportedStep for
 #: flags the kind does not take and PlanMalformed when the data ends early.
@@ -312,8 +345,22 @@ def _decode_v3(data: bytes, at: int, op: int) -> tuple[V3Step, int]:
     return step, end
 
 
+def _decode_liquidation(data: bytes, at: int, op: int) -> tuple[LiquidationStep, int]:
+    if op != StepKind.LIQUIDATION:
+        raise UnsupportedStep(op, "a liquidation takes no flags")
+    if at != HEADER_SIZE:
+        raise PlanMalformed("a liquidation step may only be the first step")
+    end = at + LIQUIDATION_STEP_SIZE
+    _need(data, end, "a liquidation step")
+    if data[at + 1 : at + 21] == data[7:27]:
+        raise PlanMalformed("a liquidation's collateral must differ from the plan token (its debt asset)")
+    step = LiquidationStep(_address_from_bytes(data[at + 1 : at + 21]), _address_from_bytes(data[at + 21 : end]))
+    return step, end
+
+
 register_step_kind(StepKind.V2, V2Step, _decode_v2)
 register_step_kind(StepKind.V3, V3Step, _decode_v3)
+register_step_kind(StepKind.LIQUIDATION, LiquidationStep, _decode_liquidation)
 
 
 # ---------------------------------------------------------------------------------------------- plan
@@ -349,9 +396,14 @@ class Plan:
             object.__setattr__(self, "steps", steps)
         if not MIN_STEPS <= len(steps) <= MAX_STEPS:
             raise PlanMalformed(f"a plan has {MIN_STEPS}..{MAX_STEPS} steps, got {len(steps)}")
-        for step in steps:
+        for i, step in enumerate(steps):
             if type(step) not in _STEP_TYPES:
                 raise PlanFieldError(f"not a step: {step!r}")
+            if type(step) is LiquidationStep:
+                if i:
+                    raise PlanMalformed(f"a liquidation step may only be the first step, found at step {i}")
+                if step.collateral == self.token:
+                    raise PlanMalformed("a liquidation's collateral must differ from the plan token (its debt asset)")
 
     @property
     def hops(self) -> int:
@@ -445,6 +497,15 @@ def plan_to_json(plan: Plan) -> dict:
             if step.sqrt_price_limit_x96 is not None:
                 item["sqrtPriceLimitX96"] = str(step.sqrt_price_limit_x96)
             steps.append(item)
+        elif type(step) is LiquidationStep:
+            steps.append(
+                {
+                    "kind": str(StepKind.LIQUIDATION),
+                    "op": str(step.op),
+                    "collateral": step.collateral,
+                    "user": step.user,
+                }
+            )
         else:
             raise PlanFieldError(f"no JSON form for step {step!r}")
     return {
@@ -472,6 +533,8 @@ def plan_from_json(obj: dict) -> Plan:
             limit = item.get("sqrtPriceLimitX96")
             limit = None if limit is None else int(limit)
             steps.append(V3Step(item["pool"], item["zeroForOne"], item["tokenIn"], limit))
+        elif kind == StepKind.LIQUIDATION:
+            steps.append(LiquidationStep(item["collateral"], item["user"]))
         else:
             raise UnsupportedStep(kind, "no JSON form")
     return Plan(

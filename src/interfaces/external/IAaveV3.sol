@@ -1,8 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @notice The Aave V3 Pool subset used for flash loans (and, later, liquidations).
+/// @notice The Aave V3 Pool subset used for flash loans and liquidations.
 interface IAaveV3Pool {
+    /// @notice Emitted by the Pool for every liquidation (`debtToCover` is the debt actually repaid).
+    event LiquidationCall(
+        address indexed collateralAsset,
+        address indexed debtAsset,
+        address indexed user,
+        uint256 debtToCover,
+        uint256 liquidatedCollateralAmount,
+        address liquidator,
+        bool receiveAToken
+    );
+
+    /// @notice Repays up to `debtToCover` of `user`'s `debtAsset` debt (HF < 1) and sends the caller the
+    ///         `collateralAsset` it seizes plus the bonus (aTokens when `receiveAToken`).
+    function liquidationCall(
+        address collateralAsset,
+        address debtAsset,
+        address user,
+        uint256 debtToCover,
+        bool receiveAToken
+    ) external;
+
     function flashLoanSimple(
         address receiverAddress,
         address asset,

@@ -13,6 +13,7 @@ import {IERC20} from "../../../src/interfaces/external/IERC20.sol";
 import {IAaveV3Pool} from "../../../src/interfaces/external/IAaveV3.sol";
 import {IBalancerVault} from "../../../src/interfaces/external/IBalancerVault.sol";
 import {IUniswapV2Factory, IUniswapV2Pair, IUniswapV2Router02} from "../../../src/interfaces/external/IUniswapV2.sol";
+import {AaveBorrowers} from "../../utils/AaveBorrowers.sol";
 
 interface IMint {
     function mint(address to, uint256 amount) external returns (bool);
@@ -72,6 +73,8 @@ contract ExecutorHandler is CommonBase, StdUtils {
         address taxed;
         address fakeA;
         address fakeB;
+        address aaveOracle;
+        address wmatic;
     }
 
     Env internal e;
@@ -92,6 +95,8 @@ contract ExecutorHandler is CommonBase, StdUtils {
     uint256 public legitRuns; // predicted runs attempted (V2, V3, re-entrant and no-bool tokens)
     uint256 public legitProfits; // ... of which earned exactly the predicted (positive) profit
     uint256 public legitShortfalls; // ... of which reverted with exactly the predicted shortfall
+    uint256 public liquidations; // liquidation runs attempted (included in legitRuns)
+    uint256 internal borrowerCount;
 
     constructor(Env memory env) {
         e = env;
@@ -169,6 +174,43 @@ contract ExecutorHandler is CommonBase, StdUtils {
         _runPredicted(
             balancer ? 3 : 0, nb, amountIn, out, PlanBuilder.steps2(sushi.v2(nb, 3000), quick.v2(e.usdc, 3000))
         );
+    }
+
+    /// @dev A borrower (WETH collateral, or the re-entrant token the invariant test lists on Aave) pushed under HF 1,
+    ///      then liquidated through the executor for a fuzzed debtToCover (possibly above the close factor) and sold
+    ///      back on QuickSwap, predicted to the wei. With the re-entrant collateral, the Pool's transfer of the
+    ///      seized collateral fires a random privileged call or callback into the executor inside the step.
+    function liquidationRun(uint256 coverSeed, uint256 hfSeed, uint256 lenderSeed, uint256 hookSeed) external {
+        ++calls["liquidationRun"];
+        bool hostile = hookSeed & 1 == 1;
+        address collateral = hostile ? e.reentrant : e.weth;
+        (uint256 cover, uint256 out, PlanBuilder.Step[] memory steps) =
+            _liquidationPlan(collateral, hostile ? 30_000e18 : 10e18, coverSeed, hfSeed);
+        uint256 okBefore = ReentrantToken(e.reentrant).hookSuccesses();
+        if (hostile) {
+            bytes memory call = _privilegedCall(hookSeed >> 1, e.reentrant, "");
+            ReentrantToken(e.reentrant).arm(address(e.executor), call, false, 1);
+        }
+        ++liquidations;
+        _runPredicted(uint8(lenderSeed % 4), e.usdc, cover, out, steps);
+        hookSuccesses += ReentrantToken(e.reentrant).hookSuccesses() - okBefore;
+        ReentrantToken(e.reentrant).arm(address(0), "", false, 0);
+    }
+
+    /// @dev A fresh borrower under HF 1, the cover, the predicted output (swap-back + the debt the Pool leaves), steps.
+    function _liquidationPlan(address collateral, uint256 supplied, uint256 coverSeed, uint256 hfSeed)
+        internal
+        returns (uint256 cover, uint256 out, PlanBuilder.Step[] memory steps)
+    {
+        string memory label = string.concat("inv-borrower-", vm.toString(++borrowerCount));
+        AaveBorrowers.Position memory pos =
+            AaveBorrowers.open(e.aavePool, e.aaveOracle, label, collateral, supplied, e.usdc, 9_900, e.wmatic);
+        AaveBorrowers.pushHealthFactor(e.aavePool, e.aaveOracle, pos, bound(hfSeed, 8_500, 9_990) * 1e14);
+        cover = bound(coverSeed, 1e6, AaveBorrowers.debtOf(e.aavePool, pos.user, e.usdc));
+        (uint256 taken, uint256 seized) = AaveBorrowers.quote(e.aavePool, e.aaveOracle, pos, cover);
+        address pair = IUniswapV2Factory(e.quickFactory).getPair(collateral, e.usdc);
+        out = _v2Out(pair, collateral, seized) + (cover - taken);
+        steps = PlanBuilder.steps2(PlanBuilder.liquidation(collateral, pos.user), pair.v2(collateral, 3000));
     }
 
     /// @dev Withdrawals: the bot or the owner sweeps to the receiver; the owner rescues anywhere.
