@@ -5,15 +5,43 @@ import {Script} from "forge-std/Script.sol";
 import {IERC20} from "../src/interfaces/external/IERC20.sol";
 import {PolygonReplica} from "./replica/PolygonReplica.sol";
 
-/// @notice Deploys the local Polygon replica onto a running anvil and writes every address to
-///         deployments/replica-<chainId>.json, the file the Python side loads.
+/// @notice Deploys the local Polygon replica (with its Aave borrowers) onto a running anvil and writes every address
+///         to deployments/replica-<chainId>.json, the file the Python side loads, and the Aave market's
+///         liquidation side (borrowers, oracle, data provider) to deployments/replica-<chainId>-aave.json.
 contract DeployReplica is Script, PolygonReplica {
     function run() external {
         vm.startBroadcast();
         (, address sender,) = vm.readCallers();
-        _deployReplica(sender);
+        _deployReplicaWithBorrowers(sender);
         vm.stopBroadcast();
-        _write(string.concat(vm.projectRoot(), "/deployments/replica-", vm.toString(block.chainid), ".json"));
+        string memory base = string.concat(vm.projectRoot(), "/deployments/replica-", vm.toString(block.chainid));
+        _write(string.concat(base, ".json"));
+        _writeAave(string.concat(base, "-aave.json"));
+    }
+
+    /// @dev Borrowers sign their own transactions (setUserEMode, borrow) with their deterministic keys.
+    function _actAs(uint256 key) internal override {
+        vm.stopBroadcast();
+        vm.startBroadcast(key);
+    }
+
+    function _actAsAdmin() internal override {
+        vm.stopBroadcast();
+        vm.startBroadcast(replicaAdmin);
+    }
+
+    /// @dev A file of its own: the main file's reader (flasharb.replica) refuses unknown keys.
+    function _writeAave(string memory path) private {
+        string memory o = "aave";
+        vm.serializeUint(o, "chain_id", block.chainid);
+        vm.serializeAddress(o, "pool", aavePool);
+        vm.serializeAddress(o, "pool_addresses_provider", aaveProvider);
+        vm.serializeAddress(o, "oracle", aaveOracle);
+        vm.serializeAddress(o, "data_provider", aaveDataProvider);
+        vm.serializeUint(o, "liquidation_protocol_fee_bps", AAVE_LIQUIDATION_PROTOCOL_FEE_BPS);
+        vm.serializeUint(o, "emode_stablecoins", EMODE_STABLECOINS);
+        vm.serializeString(o, "borrower_seed", BORROWER_SEED);
+        vm.writeJson(vm.serializeAddress(o, "borrowers", aaveBorrowers), path);
     }
 
     function _write(string memory path) private {

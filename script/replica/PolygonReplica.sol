@@ -10,6 +10,7 @@ import {
     IACLManager,
     IAaveOracleAdmin,
     IPoolConfigurator,
+    IAavePoolUser,
     InitReserveInput
 } from "./ReplicaInterfaces.sol";
 import {IERC20} from "../../src/interfaces/external/IERC20.sol";
@@ -23,6 +24,10 @@ import {IAaveV3Pool} from "../../src/interfaces/external/IAaveV3.sol";
 ///         runs the same code under broadcast against anvil and writes every address to JSON.
 /// @dev Reference prices (USD): WMATIC 0.40, WETH 3,000, WBTC 90,000, USDC/USDT/DAI 1.00, LINK 15, AAVE 250.
 ///      `admin` must be the account whose calls these are (the test contract, or the script's broadcaster).
+///      Aave risk parameters are Polygon's (LTV / liquidation threshold / bonus per asset, 10% liquidation protocol
+///      fee, e-mode 1 "Stablecoins" 93/95/101 with USDC, USDT, DAI). Borrowers are opt-in for forge tests
+///      (`_openReplicaBorrowers`, which the deploy script calls): they move the reserves' indexes, and the gas
+///      snapshot is taken without them.
 abstract contract PolygonReplica is CommonBase {
     // ------------------------------------------------------------------ artifact paths (under node_modules/)
     string internal constant V2_FACTORY = "@uniswap/v2-core/build/UniswapV2Factory.json";
@@ -41,6 +46,12 @@ abstract contract PolygonReplica is CommonBase {
 
     uint24 internal constant V2_FEE_PIPS = 3000; // both forks charge 0.30% (997/1000)
     uint128 internal constant AAVE_FLASH_PREMIUM_BPS = 5; // 0.05%; the bot reads it from the pool, never assumes it
+    uint256 internal constant AAVE_LIQUIDATION_PROTOCOL_FEE_BPS = 1000; // Polygon: 10% of the liquidation bonus
+    uint8 internal constant EMODE_STABLECOINS = 1;
+    /// @dev Borrower i's private key is uint256(keccak256(abi.encode(BORROWER_SEED, i))) (a public test key).
+    string internal constant BORROWER_SEED = "flasharb.replica.borrower";
+    /// @dev Native sent to each borrower so it can pay gas when the script broadcasts as it.
+    uint256 internal constant BORROWER_GAS_MONEY = 1 ether;
 
     // ------------------------------------------------------------------ deployed addresses
     address internal replicaAdmin;
@@ -73,6 +84,14 @@ abstract contract PolygonReplica is CommonBase {
     address internal aaveDataProvider;
     address internal balancerAuthorizer;
     address internal balancerVault;
+    /// @dev Borrowers in the order opened (`_openReplicaBorrowers` or `_openPosition`).
+    address[] internal aaveBorrowers;
+
+    /// @notice One side of an Aave position: `usd` dollars of `asset` at the replica's reference price.
+    struct AaveLeg {
+        address asset;
+        uint256 usd;
+    }
 
     error ReplicaTokenUnknown(address token);
 
@@ -83,6 +102,14 @@ abstract contract PolygonReplica is CommonBase {
         _deployUniswapV3();
         _deployAave();
         _deployBalancer();
+        // After every deployment so the contracts' addresses do not depend on it (the script's nonce).
+        _configureAaveRisk();
+    }
+
+    /// @dev The replica plus its borrowers: what `script/DeployReplica.s.sol` puts on anvil.
+    function _deployReplicaWithBorrowers(address admin) internal {
+        _deployReplica(admin);
+        _openReplicaBorrowers();
     }
 
     // ------------------------------------------------------------------ tokens
@@ -365,9 +392,9 @@ abstract contract PolygonReplica is CommonBase {
 
         for (uint256 i; i < n; ++i) {
             address asset = replicaTokens[i];
-            bool stable = asset == USDC || asset == USDT || asset == DAI;
             IAaveOracleAdmin(aaveOracle).setAssetPrice(asset, usdPriceE8[asset]);
-            cfg.configureReserveAsCollateral(asset, stable ? 7500 : 7000, stable ? 8000 : 7500, stable ? 10500 : 10750);
+            (uint256 ltv, uint256 lt, uint256 bonus) = _aaveRiskParams(asset);
+            cfg.configureReserveAsCollateral(asset, ltv, lt, bonus);
             cfg.setReserveBorrowing(asset, true);
             cfg.setReserveFlashLoaning(asset, true); // off after initReserves ("91") until enabled
             cfg.setReserveFactor(asset, 1000);
@@ -377,6 +404,169 @@ abstract contract PolygonReplica is CommonBase {
             IERC20(asset).approve(aavePool, amount);
             IAaveV3Pool(aavePool).supply(asset, amount, replicaAdmin, 0);
         }
+    }
+
+    /// @dev Polygon-like LTV, liquidation threshold and liquidation bonus (bps) of each reserve.
+    function _aaveRiskParams(address asset) internal view returns (uint256 ltv, uint256 lt, uint256 bonus) {
+        if (asset == WETH) return (8000, 8250, 10500);
+        if (asset == WBTC) return (7300, 7800, 10650);
+        if (asset == WMATIC) return (6500, 7000, 11000);
+        if (asset == USDC) return (8000, 8500, 10500);
+        if (asset == USDT) return (7500, 8000, 10500);
+        if (asset == DAI) return (7600, 8100, 10500);
+        if (asset == LINK) return (5000, 6500, 10750);
+        if (asset == AAVE_TOKEN) return (6000, 7000, 10750);
+        revert ReplicaTokenUnknown(asset);
+    }
+
+    /// @dev Liquidation protocol fee on every reserve and the stablecoin e-mode (v3.0 configurator API).
+    function _configureAaveRisk() private {
+        IPoolConfigurator cfg = IPoolConfigurator(aaveConfigurator);
+        for (uint256 i; i < replicaTokens.length; ++i) {
+            cfg.setLiquidationProtocolFee(replicaTokens[i], AAVE_LIQUIDATION_PROTOCOL_FEE_BPS);
+        }
+        cfg.setEModeCategory(EMODE_STABLECOINS, 9300, 9500, 10100, address(0), "Stablecoins");
+        cfg.setAssetEModeCategory(USDC, EMODE_STABLECOINS);
+        cfg.setAssetEModeCategory(USDT, EMODE_STABLECOINS);
+        cfg.setAssetEModeCategory(DAI, EMODE_STABLECOINS);
+    }
+
+    // ------------------------------------------------------------------ Aave borrowers
+    /// @notice Sets the Aave oracle's price of `asset` (USD, 8 decimals). The DEX pools and `_usd` keep the
+    ///         reference price: this moves health factors only.
+    function _setAssetPrice(address asset, uint256 usdE8) internal {
+        IAaveOracleAdmin(aaveOracle).setAssetPrice(asset, usdE8);
+    }
+
+    /// @notice Borrower `i`'s deterministic key (anvil accepts it; never a real key).
+    function _borrowerKey(uint256 i) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(BORROWER_SEED, i)));
+    }
+
+    /// @notice Opens a position for the account of `key`: the admin supplies each collateral leg on its behalf
+    ///         (first supply: used as collateral), then the account enters e-mode `emode` (0: none) and borrows
+    ///         each debt leg at the variable rate. AaveLeg sizes are USD at the reference prices.
+    function _openPosition(uint256 key, uint8 emode, AaveLeg[] memory collateral, AaveLeg[] memory debt)
+        internal
+        returns (address user)
+    {
+        user = vm.addr(key);
+        (bool sent,) = user.call{value: BORROWER_GAS_MONEY}("");
+        require(sent, "replica: gas money not sent");
+        for (uint256 i; i < collateral.length; ++i) {
+            uint256 amount = _usd(collateral[i].asset, collateral[i].usd);
+            _fund(collateral[i].asset, amount);
+            IERC20(collateral[i].asset).approve(aavePool, amount);
+            IAaveV3Pool(aavePool).supply(collateral[i].asset, amount, user, 0);
+        }
+        _actAs(key);
+        if (emode != 0) IAavePoolUser(aavePool).setUserEMode(emode);
+        for (uint256 i; i < debt.length; ++i) {
+            IAaveV3Pool(aavePool).borrow(debt[i].asset, _usd(debt[i].asset, debt[i].usd), 2, 0, user);
+        }
+        _actAsAdmin();
+        aaveBorrowers.push(user);
+    }
+
+    /// @dev Makes the next calls come from the account of `key` (a prank here; the script broadcasts instead).
+    function _actAs(uint256 key) internal virtual {
+        vm.startPrank(vm.addr(key));
+    }
+
+    /// @dev Back to the admin after `_actAs`.
+    function _actAsAdmin() internal virtual {
+        vm.stopPrank();
+    }
+
+    function _legs(address a, uint256 usdA) internal pure returns (AaveLeg[] memory l) {
+        l = new AaveLeg[](1);
+        l[0] = AaveLeg(a, usdA);
+    }
+
+    function _legs(address a, uint256 usdA, address b, uint256 usdB) internal pure returns (AaveLeg[] memory l) {
+        l = new AaveLeg[](2);
+        (l[0], l[1]) = (AaveLeg(a, usdA), AaveLeg(b, usdB));
+    }
+
+    function _legs(address a, uint256 usdA, address b, uint256 usdB, address c, uint256 usdC)
+        internal
+        pure
+        returns (AaveLeg[] memory l)
+    {
+        l = new AaveLeg[](3);
+        (l[0], l[1], l[2]) = (AaveLeg(a, usdA), AaveLeg(b, usdB), AaveLeg(c, usdC));
+    }
+
+    /// @notice Fourteen borrowers, `_borrowerKey(0..13)`, health factors 1.04-2.0 at the reference prices. Every
+    ///         reserve keeps 5M USD available (the admin supplies what they borrow first).
+    /// @dev Health factor at reference prices -> after WETH -15%, WMATIC -20%, WBTC -10% (together):
+    ///      0  WETH 10k / USDC 7.6k                                 1.086 -> 0.923  liquidatable
+    ///      1  WMATIC 20k / USDT 12k                                1.167 -> 0.933  liquidatable
+    ///      2  WBTC 200k / USDC 90k + DAI 53k                       1.091 -> 0.982  liquidatable
+    ///      3  WETH 100k + WMATIC 50k + LINK 20k / USDC 70k + DAI 40k  1.186 -> 1.010
+    ///      4  e-mode: USDC 300k / USDT 270k                         1.056 -> 1.056
+    ///      5  e-mode: DAI 50k + WETH 10k / USDC 53.5k               1.042 -> 1.019
+    ///      6  WETH 400k + WBTC 100k / USDC 200k + USDT 100k + WMATIC 20k  1.275 -> 1.110
+    ///      7  AAVE 4k / DAI 2.3k                                    1.217 -> 1.217
+    ///      8  WMATIC 100k + AAVE 20k / WETH 30k + USDC 40k           1.200 -> 1.069
+    ///      9  WETH 50k / WBTC 20k + USDC 18k                        1.086 -> 0.974  liquidatable
+    ///      10 WBTC 30k + WETH 20k / DAI 35k                         1.140 -> 1.002
+    ///      11 WMATIC 8k / USDC 5k                                   1.120 -> 0.896  liquidatable
+    ///      12 USDC 200k / WETH 85k                                  2.000 -> 2.353
+    ///      13 e-mode: USDT 100k + DAI 50k / USDC 135k               1.056 -> 1.056
+    function _openReplicaBorrowers() internal {
+        (uint8[] memory emodes, AaveLeg[][] memory coll, AaveLeg[][] memory debt) = _replicaBorrowerTable();
+        // Each reserve keeps exactly its 5M USD of flash liquidity: the admin first supplies what the borrowers
+        // take beyond what they supply, and afterwards withdraws what they supply beyond what they take.
+        int256[] memory net = new int256[](replicaTokens.length); // borrowed - supplied, token units
+        for (uint256 t; t < replicaTokens.length; ++t) {
+            address asset = replicaTokens[t];
+            net[t] = _legsTotal(debt, asset) - _legsTotal(coll, asset);
+            if (net[t] <= 0) continue;
+            uint256 amount = uint256(net[t]);
+            _fund(asset, amount);
+            IERC20(asset).approve(aavePool, amount);
+            IAaveV3Pool(aavePool).supply(asset, amount, replicaAdmin, 0);
+        }
+        for (uint256 i; i < emodes.length; ++i) {
+            _openPosition(_borrowerKey(i), emodes[i], coll[i], debt[i]);
+        }
+        for (uint256 t; t < replicaTokens.length; ++t) {
+            if (net[t] < 0) IAavePoolUser(aavePool).withdraw(replicaTokens[t], uint256(-net[t]), replicaAdmin);
+        }
+    }
+
+    function _legsTotal(AaveLeg[][] memory legs, address asset) private view returns (int256 total) {
+        for (uint256 i; i < legs.length; ++i) {
+            for (uint256 j; j < legs[i].length; ++j) {
+                if (legs[i][j].asset == asset) total += int256(_usd(asset, legs[i][j].usd));
+            }
+        }
+    }
+
+    function _replicaBorrowerTable()
+        private
+        view
+        returns (uint8[] memory emodes, AaveLeg[][] memory coll, AaveLeg[][] memory debt)
+    {
+        emodes = new uint8[](14);
+        coll = new AaveLeg[][](14);
+        debt = new AaveLeg[][](14);
+        (coll[0], debt[0]) = (_legs(WETH, 10_000), _legs(USDC, 7_600));
+        (coll[1], debt[1]) = (_legs(WMATIC, 20_000), _legs(USDT, 12_000));
+        (coll[2], debt[2]) = (_legs(WBTC, 200_000), _legs(USDC, 90_000, DAI, 53_000));
+        (coll[3], debt[3]) = (_legs(WETH, 100_000, WMATIC, 50_000, LINK, 20_000), _legs(USDC, 70_000, DAI, 40_000));
+        (coll[4], debt[4]) = (_legs(USDC, 300_000), _legs(USDT, 270_000));
+        (coll[5], debt[5]) = (_legs(DAI, 50_000, WETH, 10_000), _legs(USDC, 53_500));
+        (coll[6], debt[6]) = (_legs(WETH, 400_000, WBTC, 100_000), _legs(USDC, 200_000, USDT, 100_000, WMATIC, 20_000));
+        (coll[7], debt[7]) = (_legs(AAVE_TOKEN, 4_000), _legs(DAI, 2_300));
+        (coll[8], debt[8]) = (_legs(WMATIC, 100_000, AAVE_TOKEN, 20_000), _legs(WETH, 30_000, USDC, 40_000));
+        (coll[9], debt[9]) = (_legs(WETH, 50_000), _legs(WBTC, 20_000, USDC, 18_000));
+        (coll[10], debt[10]) = (_legs(WBTC, 30_000, WETH, 20_000), _legs(DAI, 35_000));
+        (coll[11], debt[11]) = (_legs(WMATIC, 8_000), _legs(USDC, 5_000));
+        (coll[12], debt[12]) = (_legs(USDC, 200_000), _legs(WETH, 85_000));
+        (coll[13], debt[13]) = (_legs(USDT, 100_000, DAI, 50_000), _legs(USDC, 135_000));
+        (emodes[4], emodes[5], emodes[13]) = (EMODE_STABLECOINS, EMODE_STABLECOINS, EMODE_STABLECOINS);
     }
 
     // ------------------------------------------------------------------ Balancer V2

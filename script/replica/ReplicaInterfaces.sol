@@ -61,4 +61,21 @@ interface IPoolConfigurator {
     function setReserveFactor(address asset, uint256 newReserveFactor) external;
     function updateFlashloanPremiumTotal(uint128 newFlashloanPremiumTotal) external;
     function updateFlashloanPremiumToProtocol(uint128 newFlashloanPremiumToProtocol) external;
+    function setLiquidationProtocolFee(address asset, uint256 newFee) external;
+    /// @dev v3.0-v3.1 signature (v3.2 dropped the price source).
+    function setEModeCategory(
+        uint8 categoryId,
+        uint16 ltv,
+        uint16 liquidationThreshold,
+        uint16 liquidationBonus,
+        address oracle,
+        string calldata label
+    ) external;
+    function setAssetEModeCategory(address asset, uint8 newCategoryId) external;
+}
+
+/// @dev What a position holder calls on the Pool beyond `IAaveV3Pool` (e-mode, withdraw).
+interface IAavePoolUser {
+    function setUserEMode(uint8 categoryId) external;
+    function withdraw(address asset, uint256 amount, address to) external returns (uint256);
 }

@@ -1,8 +1,11 @@
 """A local anvil with the Polygon replica on it, for tests, benchmarks and the demo.
 
-Deploying the replica takes ~25 s (600+ transactions), so its state is cached: the first start deploys it with
+Deploying the replica takes ~35-45 s (740 transactions), so its state is cached: the first start deploys it with
 tools/deploy-replica.sh and saves anvil's state; later starts load that state in well under a second. The cache
 key hashes everything the replica is built from, so a change to the replica or the npm artifacts redeploys.
+
+The Aave liquidation side of the replica (its borrowers, oracle, data provider) is in a file of its own,
+deployments/replica-31337-aave.json (``ReplicaAave``), next to the main one (``flasharb.replica.Replica``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flasharb.exceptions import FlasharbError
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from flasharb.exceptions import ConfigError, FlasharbError
 from flasharb.paths import foundry_env, repo_root
 from flasharb.replica import Replica
 
@@ -55,6 +61,50 @@ def replica_cache_key(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class ReplicaAave:
+    """The replica's Aave V3 market as liquidations see it (script/DeployReplica.s.sol writes it).
+
+    ``borrowers[i]`` is the address of the key ``borrower_key(i)``: 14 positions whose health factors are known
+    (script/replica/PolygonReplica.sol, ``_openReplicaBorrowers``); e-mode ``emode_stablecoins`` holds USDC,
+    USDT and DAI.
+    """
+
+    chain_id: int
+    pool: str
+    pool_addresses_provider: str
+    oracle: str
+    data_provider: str
+    liquidation_protocol_fee_bps: int
+    emode_stablecoins: int
+    borrower_seed: str
+    borrowers: tuple[str, ...]
+
+    def borrower_key(self, i: int) -> int:
+        """Borrower ``i``'s private key: ``uint256(keccak256(abi.encode(seed, i)))`` (a public test key)."""
+        return int.from_bytes(keccak(abi_encode(["string", "uint256"], [self.borrower_seed, i])))
+
+    @classmethod
+    def load(cls, path: Path) -> "ReplicaAave":
+        try:
+            raw = json.loads(path.read_text())
+            return cls(
+                chain_id=int(raw["chain_id"]),
+                pool=to_checksum_address(raw["pool"]),
+                pool_addresses_provider=to_checksum_address(raw["pool_addresses_provider"]),
+                oracle=to_checksum_address(raw["oracle"]),
+                data_provider=to_checksum_address(raw["data_provider"]),
+                liquidation_protocol_fee_bps=int(raw["liquidation_protocol_fee_bps"]),
+                emode_stablecoins=int(raw["emode_stablecoins"]),
+                borrower_seed=str(raw["borrower_seed"]),
+                borrowers=tuple(to_checksum_address(a) for a in raw["borrowers"]),
+            )
+        except FileNotFoundError:
+            raise ConfigError(f"replica Aave file {path} not found: deploy it with `make replica`") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"replica Aave file {path} is malformed: {exc!r}") from None
+
+
 @dataclass
 class DevChain:
     """A running anvil (owned by this object) with the replica deployed."""
@@ -63,6 +113,7 @@ class DevChain:
     port: int
     replica: Replica
     process: subprocess.Popen = field(repr=False)
+    aave: ReplicaAave | None = None
 
     def rpc(self, method: str, params: list | None = None):
         return _rpc(self.url, method, params)
@@ -117,7 +168,8 @@ def start_devchain(port: int | None = None, *, root: Path | None = None, cache: 
     root = root or repo_root()
     cache_dir = root / ".cache" / "replica" / replica_cache_key(root)
     state_file, replica_file = cache_dir / "state.json", cache_dir / "replica.json"
-    cached = cache and state_file.is_file() and replica_file.is_file()
+    aave_file = cache_dir / "replica-aave.json"
+    cached = cache and state_file.is_file() and replica_file.is_file() and aave_file.is_file()
     # A large state is too big for an anvil_loadState request: anvil reads it from a file at start instead.
     proc, url, port = start_anvil(port, root=root, extra_args=("--load-state", str(state_file)) if cached else ())
     try:
@@ -128,11 +180,13 @@ def start_devchain(port: int | None = None, *, root: Path | None = None, cache: 
                 dump = bytes.fromhex(_rpc(url, "anvil_dumpState").removeprefix("0x"))
                 state_file.write_bytes(gzip.decompress(dump))
                 shutil.copy(root / "deployments" / "replica-31337.json", replica_file)
+                shutil.copy(root / "deployments" / "replica-31337-aave.json", aave_file)
         replica = Replica.load(replica_file if cache else root / "deployments" / "replica-31337.json")
+        aave = ReplicaAave.load(aave_file if cache else root / "deployments" / "replica-31337-aave.json")
     except BaseException:
         proc.kill()
         raise
-    return DevChain(url=url, port=port, replica=replica, process=proc)
+    return DevChain(url=url, port=port, replica=replica, process=proc, aave=aave)
 
 
 def _deploy_replica(root: Path, url: str) -> None:
