@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "demo": "flasharb.cli.run:demo",
     "scan": "flasharb.cli.relay:scan",
     "agent": "flasharb.cli.relay:agent",
+    "record": "flasharb.cli.relay:record",
 }
 
 

@@ -173,6 +173,7 @@ def test_stale_messages_are_dropped_and_pool_claims_keep_one_transaction_per_poo
         await pub.publish(_opp(4))  # deadline 52_000_002 < head
         await _until(lambda: agent.stats.stale == 1)
         spy._head = 52_000_000
+        await _until(lambda: agent.head == 52_000_000)  # the agent's cached head follows the chain
         shared = _opp(5)
         await kv.create(f"pool.{shared.pools[1].lower()}", b"other")  # another agent's transaction in flight
         await pub.publish(shared)

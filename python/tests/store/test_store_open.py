@@ -12,11 +12,12 @@ from store_helpers import opportunity_fields, record_trade, tx_fields
 from flasharb.store import SchemaError, Store, StoreError, default_database_url, safe_url, sqlite_url
 from flasharb.store.models import VERSION_TABLE, Base
 
-TABLES = {"opportunities", "decisions", "transactions", "results", "tokens", VERSION_TABLE}
+TABLES = {"opportunities", "decisions", "transactions", "results", "tokens", "relay_records", VERSION_TABLE}
+HEAD_REVISION = "0002"
 
 
 def test_open_migrates_to_head(store: Store) -> None:
-    assert store.schema_revision() == "0001"
+    assert store.schema_revision() == HEAD_REVISION
     names = set(inspect(store.engine).get_table_names())
     assert TABLES <= names
 
@@ -35,7 +36,7 @@ def test_reopen_is_a_no_op_and_keeps_data(store_url: str) -> None:
     with Store.open(store_url) as s:
         oid = s.record_opportunity(**opportunity_fields())
     with Store.open(store_url) as s:
-        assert s.schema_revision() == "0001"
+        assert s.schema_revision() == HEAD_REVISION
         assert s.get_opportunity(oid) is not None
 
 
@@ -59,7 +60,7 @@ def test_concurrent_opens_migrate_once(store_url: str) -> None:
         t.join()
     try:
         assert errors == []
-        assert {s.schema_revision() for s in stores} == {"0001"}
+        assert {s.schema_revision() for s in stores} == {HEAD_REVISION}
     finally:
         for s in stores:
             s.close()

@@ -6,7 +6,9 @@
 - ``throughput_per_s``: ``throughput_n`` opportunities published as fast as one scanner can, until every one
   has its result; ``lost`` counts the ones without.
 - ``block_to_send_p50_ms``: on anvil with the replica, from the scanner taking a new block (before the engine's
-  sync) to an agent's transaction sent, through the relay (agents in the scanner's process here).
+  sync) to an agent's transaction sent, through the relay, with the agents as separate ``flasharb agent``
+  processes; ``block_to_publish_p50_ms`` (the scanner's sync, detect, size and publish) and
+  ``agent_to_send_p50_ms`` (an agent's receipt of the message to its transaction sent) split it.
 
 ``python -m flasharb.bench.relay`` writes ``bench/results/relay.json``.
 """
@@ -56,6 +58,9 @@ def synthetic(i: int) -> Opportunity:
 
 
 class NullExecutor:
+    address = _addr(0xA11CE)
+    contract = _addr(0xE1EC)
+
     async def head(self) -> int:
         return 0
 
@@ -121,7 +126,7 @@ async def _relay_phase(url: str, *, latency_n: int, rate: float, throughput_n: i
     base = latency_n
     start = time.perf_counter()
     for lo in range(0, throughput_n, 1000):
-        await pub.publish_all([synthetic(base + i) for i in range(lo, min(lo + 1000, throughput_n))])
+        await pub.publish_all([synthetic(base + i) for i in range(lo, min(lo + 1000, throughput_n))])  # pipelined
     results = await _collect(js, throughput_n, 120)
     elapsed = time.perf_counter() - start
     ids = {r["id"] for r in results if r["decision"] == "sent"}
@@ -144,17 +149,19 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
     from flasharb.demo.run import BOT_KEY, OWNER_KEY
     from flasharb.devchain import start_devchain
     from flasharb.engine import Engine, EngineConfig
-    from flasharb.relay.agent import Agent
-    from flasharb.relay.execution import AgentSpec, open_agent_executor
-    from flasharb.risk import RiskLimits
     from flasharb.tx import Signer
     from web3 import Web3
 
     keys = (BOT_KEY, "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
             "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")[:agents]  # fmt: skip
+    flasharb = str(Path(sys.executable).with_name("flasharb"))
+    samples: list[float] = []
+    to_publish: list[float] = []
+    agent_ms: list[float] = []
     with tempfile.TemporaryDirectory() as tmp_s, start_devchain() as chain:
         tmp = Path(tmp_s)
         server = NatsServer(tmp / "js").start()
+        procs: list[subprocess.Popen[bytes]] = []
         try:
             from pydantic import SecretStr
 
@@ -174,30 +181,35 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
             layout = RelayLayout(config.chain_id)
             nc = await nats.connect(server.url)
             js = nc.jetstream()
-            kv = await ensure_relay(js, layout)
-            cms, tasks, ags = [], [], []
-            for i, s in enumerate(signers):
-                spec = AgentSpec((chain.url,), executor, config.chain_id, f"sqlite:///{tmp / f'a{i}.db'}",
-                                 tmp / f"a{i}", RiskLimits(max_loan_default=2**255, max_in_flight=8,
-                                                           chain_id=config.chain_id))  # fmt: skip
-                cm = open_agent_executor(spec, s)
-                ex = await cm.__aenter__()
-                cms.append(cm)
-                a = Agent(nc, js, kv, layout, ex, name=f"a{i}")
-                ags.append(a)
-                tasks.append(asyncio.create_task(a.run()))
+            await ensure_relay(js, layout)
+            for i, key in enumerate(keys):
+                cwd = tmp / f"a{i}"
+                cwd.mkdir()
+                env = {**os.environ, "FLASHARB_PRIVATE_KEY": key}
+                env.pop("FLASHARB_ACCOUNT", None)
+                procs.append(subprocess.Popen(
+                    [flasharb, "agent", "--nats-url", server.url, "--rpc-url", chain.url, "--executor", executor,
+                     "--chain-id", str(config.chain_id), "--name", f"a{i}", "--db", f"sqlite:///{cwd / 'pnl.db'}",
+                     "--max-loan", str(2**255)],
+                    cwd=cwd, env=env, stdout=open(cwd / "out.log", "wb"), stderr=subprocess.STDOUT,
+                ))  # fmt: skip
+            end = time.monotonic() + 90
+            while (await js.consumer_info(layout.opp_stream, layout.consumer)).num_waiting < agents:
+                if time.monotonic() > end or any(p.poll() is not None for p in procs):
+                    raise RuntimeError("bench agents did not start: " + (tmp / "a0" / "out.log").read_text()[-2000:])
+                await asyncio.sleep(0.1)
             engine = Engine.connect(config, chain.url, registry_path=tmp / "registry.sqlite")
             engine.start()
             pub = Publisher(js, layout)
             sub = await js.pull_subscribe(layout.result_subject, durable=None, stream=layout.result_stream)
-            samples: list[float] = []
             final = {"outcome", "refuse", "drop", "claimed", "stale", "error"}
             for _ in range(rounds):
                 market.random_trade()
                 market.random_trade()
                 t_block = time.time_ns()
                 opps = engine.step()
-                ids = {(await pub.publish(o)).id for o in opps}
+                ids = {p.id for p in await pub.publish_all(opps)}
+                to_publish.append((time.time_ns() - t_block) / 1e6)
                 done: set[str] = set()
                 end = time.monotonic() + 60
                 while ids - done and time.monotonic() < end:
@@ -206,21 +218,28 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
                             r = json.loads(m.data)
                             if r["decision"] == "sent" and r["id"] in ids:
                                 samples.append((r["sent_ns"] - t_block) / 1e6)
+                                agent_ms.append(r["head_to_send_ms"])
                             if r["decision"] in final:
                                 done.add(r["id"])
                     except (nats.errors.TimeoutError, asyncio.TimeoutError):
                         pass
-            for a in ags:
-                a.stop.set()
-            await asyncio.gather(*tasks)
-            for cm in cms:
-                await cm.__aexit__(None, None, None)
             engine.close()
             await nc.close()
         finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
             server.stop()
-    return {"block_to_send_p50_ms": round(statistics.median(samples), 2) if samples else None,
-            "block_to_send_samples": len(samples)}  # fmt: skip
+
+    def p50(xs: list[float]) -> float | None:
+        return round(statistics.median(xs), 2) if xs else None
+
+    return {"block_to_send_p50_ms": p50(samples), "block_to_send_samples": len(samples),
+            "block_to_publish_p50_ms": p50(to_publish), "agent_to_send_p50_ms": p50(agent_ms)}  # fmt: skip
 
 
 def run(*, agents: int = 3, latency_n: int = 2000, rate: float = 500.0, throughput_n: int = 10000,

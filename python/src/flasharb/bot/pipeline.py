@@ -173,11 +173,16 @@ class Bot:
         await asyncio.to_thread(self._record_block, report)
         # Receipts are tracked only once the sends are on record, so an outcome always finds its transaction.
         for dispatch, sent in in_flight:
-            task = asyncio.create_task(self._track(dispatch, sent))
+            task = asyncio.create_task(self._track(dispatch, sent), name=dispatch.tx_hash)
             self._tracking.add(task)
             task.add_done_callback(self._tracking.discard)
         self.metrics.refresh_risk()
         return report
+
+    def outcome_of(self, tx_hash: str) -> asyncio.Task[Outcome] | None:
+        """The task tracking a transaction this bot sent, until it settles and is on record (None once done
+        or unknown): how a caller of ``process_block`` (a relay agent) follows a send to its outcome."""
+        return next((t for t in self._tracking if t.get_name() == tx_hash), None)
 
     async def tick(self, received_at: float | None = None) -> BlockReport | None:
         """``process_block`` that survives the node: an RPC failure (node down, restarting, answering errors)

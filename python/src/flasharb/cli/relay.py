@@ -1,5 +1,6 @@
-"""``flasharb scan`` (engine -> relay) and ``flasharb agent`` (relay -> the bot's stage code): the
-scanner-plus-agents mode over NATS JetStream. ``flasharb run`` stays the single-process default."""
+"""``flasharb scan`` (engine -> relay), ``flasharb agent`` (relay -> the bot's stage code) and ``flasharb record``
+(results -> the one P&L store): the scanner-plus-agents mode over NATS JetStream. ``flasharb run`` stays the
+single-process default."""
 
 from __future__ import annotations
 
@@ -83,17 +84,26 @@ def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
         engine = Engine.connect(config, urls[0], registry_path=state_dir / f"registry-{config.chain_id}.sqlite")
         try:
             await publisher.publish_all(engine.start())
-            seen = 0
-            async with RpcClient(parse_endpoints(list(urls))) as rpc, rpc.heads() as heads:
-                async for _head in heads:
-                    if stop.is_set():
-                        break
-                    out = await scan_once(engine, publisher)
-                    err.print(f"block {engine.last_update.head.number if engine.last_update else '?'}: "
-                              f"published {len(out)}")  # fmt: skip
-                    seen += 1
-                    if blocks is not None and seen >= blocks:
-                        break
+
+            async def follow() -> None:
+                seen = 0
+                async with RpcClient(parse_endpoints(list(urls))) as rpc, rpc.heads() as heads:
+                    async for _head in heads:
+                        out = await scan_once(engine, publisher)
+                        err.print(f"block {engine.last_update.head.number if engine.last_update else '?'}: "
+                                  f"published {len(out)}")  # fmt: skip
+                        seen += 1
+                        if stop.is_set() or (blocks is not None and seen >= blocks):
+                            break
+
+            # a signal ends the wait for the next head too (no new block may ever come)
+            follower, stopper = asyncio.create_task(follow()), asyncio.create_task(stop.wait())
+            await asyncio.wait({follower, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not follower.done():
+                follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
         finally:
             engine.close()
             await nc.drain()
@@ -112,9 +122,12 @@ def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
 @click.option("--max-loan", type=int, default=None, help="Largest loan per token, base units (else refuse all).")
 @click.option("--block-time", type=float, default=2.0, show_default=True, help="Seconds per block (claim TTLs).")
 @click.option("--pool-ttl", type=float, default=60.0, show_default=True, help="Seconds a pool claim lives at most.")
+@click.option("--concurrency", type=int, default=64, show_default=True, help="Messages handled at once.")
+@click.option("--metrics-port", type=int, default=None, help="Serve the relay's Prometheus metrics on this port.")
 @click.option("--dry-run", is_flag=True, help="Do everything but send.")
 @click.pass_context
-def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_loan, block_time, pool_ttl, dry_run):
+def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_loan, block_time, pool_ttl,
+          concurrency, metrics_port, dry_run):  # fmt: skip
     """Pull opportunities, drop stale ones, claim, simulate, check risk, sign, send, track, publish results."""
     import nats
 
@@ -146,12 +159,61 @@ def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_lo
         kv = await ensure_relay(js, layout)
         async with open_agent_executor(spec, signer) as ex:
             a = Agent(nc, js, kv, layout, ex, name=name or signer.address, block_time=block_time,
-                      pool_ttl=pool_ttl)
+                      pool_ttl=pool_ttl, concurrency=concurrency)  # fmt: skip
+            server = a.metrics.serve(metrics_port) if metrics_port else None
             stop = _stop_on_signals()
             stopper = asyncio.create_task(stop.wait())
             stopper.add_done_callback(lambda _: a.stop.set())
-            await a.run()
-            stopper.cancel()
+            try:
+                await a.run()
+            finally:
+                stopper.cancel()
+                if server is not None:
+                    server.shutdown()
         await nc.drain()
+
+    asyncio.run(main())
+
+
+@click.command("record")
+@_nats
+@click.option("--chain-id", type=int, required=True, help="The chain whose results to record.")
+@click.option("--db", default=None, help="The P&L database URL [default: flasharb.db by the config].")
+@click.option("--metrics-port", type=int, default=None, help="Serve the recorder's Prometheus metrics on this port.")
+@click.pass_context
+def record(ctx, nats_url, chain_id, db, metrics_port):
+    """Write every agent's decisions and outcomes (the results stream) into one P&L store, exactly once."""
+    import nats
+
+    from flasharb.cli import err
+    from flasharb.cli.report import database_url
+    from flasharb.relay.broker import RelayLayout, ensure_relay
+    from flasharb.relay.recorder import Recorder
+    from flasharb.store import Store
+
+    url = database_url(ctx, db)
+
+    async def main() -> None:
+        nc = await nats.connect(nats_url, max_reconnect_attempts=-1)
+        js = nc.jetstream()
+        layout = RelayLayout(chain_id)
+        await ensure_relay(js, layout)
+        store = await asyncio.to_thread(Store.open, url)
+        rec = Recorder(js, layout, store)
+        server = rec.metrics.serve(metrics_port) if metrics_port else None
+        stop = _stop_on_signals()
+        stopper = asyncio.create_task(stop.wait())
+        stopper.add_done_callback(lambda _: rec.stop.set())
+        err.print(f"recording results of chain {chain_id} into {store.url}")
+        try:
+            await rec.run()
+        finally:
+            stopper.cancel()
+            if server is not None:
+                server.shutdown()
+            store.close()
+            await nc.drain()
+        s = rec.stats
+        err.print(f"recorded {s.recorded}, duplicates {s.duplicates}, skipped {s.skipped}, unrecordable {s.bad}")
 
     asyncio.run(main())

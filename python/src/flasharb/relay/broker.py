@@ -8,6 +8,8 @@ Layout for chain ``C`` (all names derive from ``RelayLayout(C)``):
 - stream ``FLASHARB_RESULTS_C`` on ``flasharb.C.result``: what each agent did with each message (JSON).
 - stream ``FLASHARB_DEAD_C`` on ``flasharb.C.dead``: messages that could not be taken, the original bytes with a
   ``Flasharb-Reason`` header.
+- durable pull consumer ``recorder`` on the results stream (``ensure_recorder``): ``flasharb record`` writes
+  every result into the P&L store and acks it after the commit.
 - subject ``flasharb.C.control`` (core NATS): ``pause``, ``resume``, ``kill`` for every agent.
 - key-value bucket ``flasharb_claims_C``: ``opp.<id>`` and ``pool.<address>`` claims made with an atomic create
   and a per-key TTL.
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from flasharb.paths import repo_root
 
-__all__ = ["RelayLayout", "NatsServer", "start_nats_server", "ensure_relay", "RelayConfig"]
+__all__ = ["RelayLayout", "NatsServer", "start_nats_server", "ensure_relay", "ensure_recorder", "RelayConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class RelayLayout:
         return f"flasharb_claims_{self.chain_id}"
 
     consumer = "agents"
+    recorder = "recorder"  # the results stream's durable consumer (``flasharb record``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,23 @@ async def ensure_relay(js, layout: RelayLayout, config: RelayConfig = RelayConfi
             storage=api.StorageType.FILE,
             limit_marker_ttl=1.0,  # allows a TTL per claim
         )
+    )
+
+
+async def ensure_recorder(js, layout: RelayLayout, ack_wait: float = 30.0) -> None:
+    """Creates the recorder's durable consumer on the results stream (every result since the stream began)."""
+    from nats.js import api
+
+    await js.add_consumer(
+        layout.result_stream,
+        api.ConsumerConfig(
+            durable_name=layout.recorder,
+            ack_policy=api.AckPolicy.EXPLICIT,
+            deliver_policy=api.DeliverPolicy.ALL,
+            ack_wait=ack_wait,
+            max_ack_pending=20_000,
+            max_deliver=-1,
+        ),
     )
 
 

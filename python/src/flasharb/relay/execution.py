@@ -1,5 +1,6 @@
 """An agent's execution side: the bot's own stage code (``Bot.process_block``: risk -> simulate -> sign and send
--> record -> track) fed with one relayed opportunity at a time instead of the engine's output.
+-> record -> track) fed with one relayed opportunity at a time instead of the engine's output; a send's outcome
+comes from ``Bot.outcome_of``.
 
 Composition, not a copy: ``FeedEngine`` stands in for the ``Engine`` inside a real ``Bot`` (``step()`` returns
 what the agent fed it, ``last_update.head`` the block it was computed at), so ``flasharb run`` and
@@ -71,22 +72,60 @@ class BotExecutor:
         self.rpc = rpc
         self._lock = asyncio.Lock()
 
+    @property
+    def address(self) -> str:
+        return self.bot.sender.address
+
+    @property
+    def contract(self) -> str:
+        return self.bot.executor
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.bot.sender.dry_run)
+
     async def head(self) -> int:
         return await self.rpc.block_number()
 
+    async def heads(self) -> AsyncIterator[int]:
+        """New head numbers (the node's newHeads subscription, polling as a fallback)."""
+        async with self.rpc.heads(poll_interval=0.1) as heads:
+            async for h in heads:
+                yield h.number
+
     async def execute(self, opp: Opportunity, received_at: float) -> Execution:
         async with self._lock:
-            before = set(self.bot._tracking)
             self.feed.feed([opp])
             report = await self.bot.process_block(received_at=received_at)
-            tracking = [t for t in self.bot._tracking if t not in before]
         if report.dispatches:
-            settled: asyncio.Future[Outcome] | None = tracking[0] if tracking else None  # type: ignore[assignment]
-            return Execution("sent", "ok", dispatch=report.dispatches[0], settled=settled)
+            d = report.dispatches[0]
+            return Execution("sent", "ok", dispatch=d, settled=self.bot.outcome_of(d.tx_hash))
         if report.refusals:
             r = report.refusals[0]
             return Execution(r.decision, r.reason, r.detail)
         return Execution("drop", "no_decision")
+
+    async def ledger(self, tx_hash: str) -> dict[str, Any]:
+        """A settled transaction's receipt figures as this agent's own store recorded them (the recorder
+        writes the same into the shared P&L store)."""
+
+        def read() -> dict[str, Any]:
+            tx = self.bot.store.get_transaction(tx_hash)
+            res = self.bot.store.get_result(tx_hash)
+            out: dict[str, Any] = {}
+            if tx is not None:
+                price = tx.effective_gas_price
+                out.update(tx_status=tx.status.value, block_number=tx.block_number, gas_used=tx.gas_used,
+                           effective_gas_price=None if price is None else str(price))  # fmt: skip
+            if res is not None:
+                out.update(success=res.success, premium=str(res.premium), gas_native=str(res.gas_cost_native),
+                           gas_token=str(res.gas_cost_token), realized_recorded=str(res.realized_profit))  # fmt: skip
+            return out
+
+        try:
+            return await asyncio.to_thread(read)
+        except Exception:  # the outcome still goes out; the recorder then keeps the status only
+            return {}
 
     async def drain(self) -> list[Outcome]:
         return await self.bot.drain()

@@ -3,13 +3,20 @@
 ``Nats-Msg-Id`` is the opportunity id, so a scanner that publishes the same opportunity twice (a retry after a
 lost ack, a restart, two scanners) leaves one message in the stream. ``Flasharb-Sent-Ns`` (wall clock, ns)
 lets an agent measure the relay lag.
+
+``publish_all`` pipelines: every message goes out at once (``publish_async``) and the acks are awaited
+together, so one scanner is not held to one round trip per message; a message whose ack does not come is
+published again until it is acked (the id makes a repeat a no-op).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from flasharb.engine.types import Opportunity
 from flasharb.relay.broker import RelayLayout
@@ -18,6 +25,8 @@ from flasharb.relay.wire import encode_opportunity, message_id
 __all__ = ["Publisher", "Published", "SENT_HEADER", "scan_once"]
 
 SENT_HEADER = "Flasharb-Sent-Ns"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +38,14 @@ class Published:
 
 @dataclass(slots=True)
 class Publisher:
-    js: object
+    js: Any
     layout: RelayLayout
+    ack_timeout: float = 5.0
     published: int = field(default=0)
 
     async def publish_bytes(self, data: bytes) -> Published:
         mid = message_id(data)
-        ack = await self.js.publish(  # type: ignore[attr-defined]
+        ack = await self.js.publish(
             self.layout.opp_subject, data, headers={"Nats-Msg-Id": mid, SENT_HEADER: str(time.time_ns())}
         )
         self.published += 1
@@ -45,7 +55,37 @@ class Publisher:
         return await self.publish_bytes(encode_opportunity(opp))
 
     async def publish_all(self, opps: list[Opportunity]) -> list[Published]:
-        return list(await asyncio.gather(*(self.publish(o) for o in opps)))
+        return await self.publish_many([encode_opportunity(o) for o in opps])
+
+    async def publish_many(self, messages: list[bytes]) -> list[Published]:
+        """All of ``messages``, pipelined; returns once each is acked (in order)."""
+        futures: list[Any] = []
+        for data in messages:
+            headers = {"Nats-Msg-Id": message_id(data), SENT_HEADER: str(time.time_ns())}
+            try:
+                futures.append(await self.js.publish_async(self.layout.opp_subject, data, headers=headers))
+            except Exception as exc:  # too many pending, or the connection is away: retried below
+                futures.append(exc)
+        out: list[Published] = []
+        for data, fut in zip(messages, futures):
+            ack = None
+            if not isinstance(fut, BaseException):
+                with contextlib.suppress(Exception):
+                    ack = await asyncio.wait_for(fut, self.ack_timeout)
+            if ack is None:
+                out.append(await self._publish_until_acked(data))
+                continue
+            self.published += 1
+            out.append(Published(message_id(data), bool(getattr(ack, "duplicate", False)), len(data)))
+        return out
+
+    async def _publish_until_acked(self, data: bytes) -> Published:
+        while True:
+            try:
+                return await self.publish_bytes(data)
+            except Exception as exc:
+                log.warning("relay publish failed (%s), retrying", type(exc).__name__)
+                await asyncio.sleep(0.25)
 
 
 async def scan_once(engine, publisher: Publisher) -> list[Published]:

@@ -215,3 +215,17 @@ class Result(Base):
     predicted_profit: Mapped[int] = mapped_column(Wei)  # what the simulation said RunExecuted.profit would be
     exact: Mapped[bool] = mapped_column(Boolean)  # success and predicted == realized, to the wei
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RelayRecord(Base):
+    """One relay result the recorder has written (``flasharb record``): the key that makes recording
+    idempotent under redelivery. A result is one (opportunity, agent, decision); a second delivery of it finds
+    its row here and writes nothing."""
+
+    __tablename__ = "relay_records"
+
+    opportunity_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(16), primary_key=True)  # sent | refuse | drop | stale | outcome
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

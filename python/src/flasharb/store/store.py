@@ -37,6 +37,7 @@ from flasharb.store.models import (
     DecisionKind,
     DecisionRow,
     Opportunity,
+    RelayRecord,
     Result,
     Token,
     Transaction,
@@ -497,6 +498,33 @@ class Batch:
         self._conn.execute(stmt)
         return exact
 
+    # -------------------------------------------------------------- relay records (the recorder's keys)
+    def mark_relayed(self, opportunity_id: str, agent: str, decision: str, *, tx_hash: str | None = None) -> bool:
+        """Claims the key of one relay result in this transaction; False when it was recorded before (the
+        caller then writes nothing). With the writes in the same ``atomic`` block it is exactly once."""
+        if not opportunity_id or not agent or not decision:
+            raise StoreError("a relay record needs an opportunity id, an agent and a decision")
+        values = dict(
+            opportunity_id=str(opportunity_id)[:64],
+            agent=str(agent)[:64],
+            decision=str(decision)[:16],
+            tx_hash=None if tx_hash is None else _tx_hash(tx_hash),
+            recorded_at=self._now(),
+        )
+        result = self._conn.execute(self._insert(RelayRecord).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: what runs inside is undone if it raises, the rest of the batch stays."""
+        with self._conn.begin_nested():
+            yield
+
+    def is_sent(self, tx_hash: str | bytes) -> bool:
+        """Whether a transaction was recorded as sent (an outcome needs it first)."""
+        found = self._conn.execute(select(Transaction.hash).where(Transaction.hash == _tx_hash(tx_hash))).first()
+        return found is not None
+
     def record_token(self, *, chain_id: int, address: str, symbol: str, decimals: int) -> None:
         """Display metadata for the report (upserted)."""
         values = dict(
@@ -698,6 +726,14 @@ class Store:
                     yield conn
         except DBAPIError as exc:
             raise StoreError(f"database read failed ({self.url}): {_driver_message(exc)}") from exc
+
+    def relay_records(self) -> list[tuple[str, str, str]]:
+        """Every relay result the recorder wrote, as (opportunity id, agent, decision), in key order."""
+        stmt = select(RelayRecord.opportunity_id, RelayRecord.agent, RelayRecord.decision).order_by(
+            RelayRecord.opportunity_id, RelayRecord.agent, RelayRecord.decision
+        )
+        with self._read() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(stmt).all()]
 
     def get_opportunity(self, opportunity_id: str) -> OpportunityRecord | None:
         with self._read() as conn:
