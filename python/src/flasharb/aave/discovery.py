@@ -157,6 +157,9 @@ class BorrowerBook:
         chain_id = str(int(self.rpc.call("eth_chainId", []), 16))
         try:
             self._db = sqlite3.connect(self.path)
+            # WAL without a sync per commit: a crash may lose the last scans, which the next start redoes
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
@@ -226,9 +229,9 @@ class BorrowerBook:
             reorged,
         )
 
-    def scan(self, from_block: int, to_block: int) -> ScanResult:
+    def scan(self, from_block: int, to_block: int, *, to_hash: str | None = None) -> ScanResult:
         """Reads ``[from_block, to_block]``, records the users found, and moves ``last_block`` forward to
-        ``to_block`` (never back)."""
+        ``to_block`` (never back). ``to_hash``: ``to_block``'s hash when the caller knows it (saves a call)."""
         if from_block > to_block:
             raise DiscoveryError(f"empty block range [{from_block}, {to_block}]")
         touched: set[str] = set()
@@ -262,7 +265,7 @@ class BorrowerBook:
                 for user in users_of(log):
                     _, b, s = seen.get(user, (0, False, False))
                     seen[user] = (log.block_number, b or name == "Borrow", s or name in _SUPPLIED)
-            fresh_users, fresh_borrowers = self._record(seen, hi)
+            fresh_users, fresh_borrowers = self._record(seen, hi, to_hash if hi == to_block else None)
             touched.update(seen)
             new_users.update(fresh_users)
             new_borrowers.update(fresh_borrowers)
@@ -276,7 +279,9 @@ class BorrowerBook:
             frozenset(reserves),
         )
 
-    def _record(self, seen: dict[str, tuple[int, bool, bool]], scanned_to: int) -> tuple[set[str], set[str]]:
+    def _record(
+        self, seen: dict[str, tuple[int, bool, bool]], scanned_to: int, scanned_hash: str | None = None
+    ) -> tuple[set[str], set[str]]:
         """Stores the users of one chunk and the progress in one transaction; returns who was new as a user, and
         who became a borrower."""
         fresh_users: set[str] = set()
@@ -300,9 +305,11 @@ class BorrowerBook:
                     (last, int(borrowed), int(supplied), user),
                 )
             if scanned_to > self.last_block:
-                ref = block_ref(self.rpc, scanned_to)
+                if scanned_hash is None:
+                    ref = block_ref(self.rpc, scanned_to)
+                    scanned_hash = ref.hash if ref else ""
                 self._db.executemany(
                     "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                    [("last_block", str(scanned_to)), ("last_hash", ref.hash if ref else "")],
+                    [("last_block", str(scanned_to)), ("last_hash", scanned_hash)],
                 )
         return fresh_users, fresh_borrowers

@@ -34,6 +34,7 @@ class BotSpec:
     limits: RiskLimits
     dry_run: bool = False
     gas_price: int | None = None  # fixed gas price for costing (else eth_gasPrice)
+    liquidations: Any = None  # flasharb.aave.strategy.LiquidationConfig: also liquidate on that Aave market
 
 
 @contextlib.asynccontextmanager
@@ -83,17 +84,28 @@ async def assemble_bot(
 
 @contextlib.asynccontextmanager
 async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
-    """The single-process bot: the engine on ``spec``'s chain, assembled by ``assemble_bot``."""
+    """The single-process bot: the engine on ``spec``'s chain (with the liquidation strategy beside it when
+    ``spec.liquidations`` is set), assembled by ``assemble_bot``."""
     spec.state_dir.mkdir(parents=True, exist_ok=True)
+    chain_id = spec.engine_config.chain_id
     engine = Engine.connect(
         spec.engine_config,
         spec.rpc_urls[0],
-        registry_path=spec.state_dir / f"registry-{spec.engine_config.chain_id}.sqlite",
+        registry_path=spec.state_dir / f"registry-{chain_id}.sqlite",
         gas_price=spec.gas_price,
     )
+    source: Any = engine
+    if spec.liquidations is not None:
+        from flasharb.aave.strategy import LiquidationStrategy
+        from flasharb.bot.sources import StrategySet
+
+        liquidations = LiquidationStrategy.connect(
+            spec.liquidations, engine, spec.rpc_urls[0], book_path=str(spec.state_dir / f"borrowers-{chain_id}.sqlite")
+        )
+        source = StrategySet(engine, [liquidations])
     try:
         async with assemble_bot(
-            engine,
+            source,
             signer,
             rpc_urls=spec.rpc_urls,
             executor=spec.executor,
@@ -105,7 +117,7 @@ async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
         ) as bot:
             yield bot
     finally:
-        engine.close()
+        source.close()
 
 
 async def run_forever(bot: Bot, rpc: RpcClient, *, blocks: int | None = None, on_block=None) -> None:

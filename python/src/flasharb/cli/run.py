@@ -32,8 +32,13 @@ from flasharb.exceptions import ConfigError
     help="Largest loan per token, in base units. Without it every opportunity is refused (safe default).",
 )
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port.")
+@click.option(
+    "--liquidations",
+    is_flag=True,
+    help="Also liquidate Aave V3 borrowers under health factor 1 (the replica's market, or Polygon's).",
+)
 @click.pass_context
-def cli(ctx, executor, rpc_urls, replica_file, db, blocks, dry_run, live, max_loan, metrics_port):
+def cli(ctx, executor, rpc_urls, replica_file, db, blocks, dry_run, live, max_loan, metrics_port, liquidations):
     """Run the bot: per block sync, detect, size, simulate, check risk, sign, send, track and record."""
     from rich.console import Console
     from rich.live import Live
@@ -54,6 +59,16 @@ def cli(ctx, executor, rpc_urls, replica_file, db, blocks, dry_run, live, max_lo
         EngineConfig.from_replica(Replica.load(replica_file)) if replica_file else EngineConfig.polygon_mainnet()
     )
     signer = Signer.from_settings(cfg)
+    liquidation_config = None
+    if liquidations:
+        from flasharb.aave.strategy import LiquidationConfig
+        from flasharb.devchain import ReplicaAave
+
+        if replica_file:
+            aave_file = replica_file.with_name(replica_file.stem + "-aave.json")
+            liquidation_config = LiquidationConfig.from_replica(ReplicaAave.load(aave_file))
+        else:
+            liquidation_config = LiquidationConfig.polygon_mainnet()
     spec = BotSpec(
         rpc_urls=urls,
         executor=executor,
@@ -65,6 +80,7 @@ def cli(ctx, executor, rpc_urls, replica_file, db, blocks, dry_run, live, max_lo
             chain_id=engine_config.chain_id,
         ),
         dry_run=dry_run,
+        liquidations=liquidation_config,
     )
     console = Console()
     table = Table("block", "opportunities", "sent", "refused/dropped", "head->send ms")
