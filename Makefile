@@ -12,7 +12,7 @@ PYTEST := $(ROOT)/.venv/bin/pytest
 ANVIL_PORT ?= 8545
 RPC_URL ?= http://127.0.0.1:$(ANVIL_PORT)
 
-.PHONY: relay-up bench-relay setup build test test-sol test-py fmt fmt-check coverage coverage-check snapshot demo replica anvil \
+.PHONY: relay-up bench-relay bench-liquidations setup build test test-sol test-py fmt fmt-check coverage coverage-check snapshot demo replica anvil \
         bench bench-gas bench-python bench-engine bench-latency clean
 
 setup:
@@ -56,13 +56,18 @@ anvil: setup
 demo: setup
 	tools/demo.sh
 
-bench: bench-gas bench-python bench-engine bench-latency bench-relay
+bench: bench-gas bench-python bench-engine bench-latency bench-relay bench-liquidations
 
 bench-gas: setup
 	tools/bench-gas.sh
 
 bench-python bench-engine bench-latency bench-relay: setup
 	cd python && $(ROOT)/.venv/bin/python -m flasharb.bench $(@:bench-%=%)
+
+## Liquidations: gas (forge, liquidation-gas.json), then price move -> send on anvil and the 10k-borrower health factor recompute
+bench-liquidations: setup
+	tools/bench-gas.sh
+	cd python && $(ROOT)/.venv/bin/python -m flasharb.bench liquidations
 
 ## NATS JetStream on loopback for the scanner-plus-agents mode (file storage in .cache/nats).
 relay-up: setup

@@ -151,6 +151,9 @@ def build_report(
         return labels.get((r.chain_id, r.loan_token), r.loan_token)
 
     by_token = _pnl_table("pnl_by_token", "P&L by token", (), results, lambda r: [()], label)
+    by_strategy = _pnl_table(
+        "pnl_by_strategy", "P&L by strategy", ("strategy",), results, lambda r: [(r.strategy or "?",)], label
+    )
     by_day = _pnl_table(
         "pnl_by_day", "P&L by day (UTC)", ("day",), results, lambda r: [(r.day.isoformat(),)], label
     )
@@ -244,7 +247,7 @@ def build_report(
         generated_at=now or datetime.now(UTC),
         since=since,
         until=until,
-        tables=(summary_table, by_token, by_day, by_route, by_dex, accuracy, refusals),
+        tables=(summary_table, by_token, by_strategy, by_day, by_route, by_dex, accuracy, refusals),
         summary=summary,
         decimals=decimals,
     )

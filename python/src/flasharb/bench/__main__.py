@@ -17,6 +17,7 @@ SUITES: dict[str, tuple[str, ...]] = {
     "engine": ("flasharb.bench.engine",),
     "latency": ("flasharb.bench.latency",),
     "relay": ("flasharb.bench.relay",),
+    "liquidations": ("flasharb.bench.liquidations", "flasharb.bench.liquidation_math"),
 }
 
 
