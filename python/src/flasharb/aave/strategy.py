@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,7 @@ class LiquidationStrategy:
         *,
         owned=(),
         drift_rpc: Any = None,
+        prefetch_lens: AaveLensClient | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -133,13 +134,19 @@ class LiquidationStrategy:
         self._drift_rpc = drift_rpc or engine.rpc
         self._drift_pool: ThreadPoolExecutor | None = None
         self._drift_lock = threading.Lock()
+        self._prefetch_lens = prefetch_lens or lens
+        self._io_pool: ThreadPoolExecutor | None = None
+        self._prefetch: Future[MarketSnapshot] | None = None
 
     @classmethod
     def connect(cls, config: LiquidationConfig, engine: Any, rpc_url: str, *, book_path: str = ":memory:", **kw):
         lens = AaveLensClient(rpc_url, pool=config.pool, addresses_provider=config.addresses_provider, **kw)
         book = BorrowerBook(rpc_url, config.pool, book_path, a_tokens=config.a_tokens, start_block=config.start_block)
-        drift_rpc = HttpRpc(rpc_url)  # its own session: the drift checks run on a worker thread
-        return cls(config, engine, lens, book, owned=(lens, book, drift_rpc), drift_rpc=drift_rpc)
+        # their own HTTP sessions: the drift checks and the market prefetch run on worker threads
+        drift_rpc = HttpRpc(rpc_url)
+        prefetch_lens = AaveLensClient(rpc_url, pool=config.pool, addresses_provider=config.addresses_provider, **kw)
+        owned = (lens, book, drift_rpc, prefetch_lens)
+        return cls(config, engine, lens, book, owned=owned, drift_rpc=drift_rpc, prefetch_lens=prefetch_lens)
 
     # ------------------------------------------------------------------ the HeadStrategy surface
     def start(self, head: BlockRef) -> list[Opportunity]:
@@ -168,7 +175,7 @@ class LiquidationStrategy:
             touched = set(scan.touched | scan.new_users)
         else:
             touched = set()
-        market = self.lens.market(head.number)
+        market = self._prefetched(head)
         if [r.asset for r in market.reserves] != [r.asset for r in self.market.reserves]:  # a new reserve
             self.market = market
             return self.start(head)
@@ -183,7 +190,28 @@ class LiquidationStrategy:
         self.stats.borrowers = len(self.screen)
         return self._detect(head)
 
+    def prefetch(self) -> None:
+        """Starts reading the market at the latest block on a worker thread, while the engine syncs the pools:
+        ``step`` uses it when it is the engine's head (else reads again)."""
+        if self._io_pool is None:
+            self._io_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aave-prefetch")
+        self._prefetch = self._io_pool.submit(self._prefetch_lens.market, "latest")
+
+    def _prefetched(self, head: BlockRef) -> MarketSnapshot:
+        future, self._prefetch = self._prefetch, None
+        if future is not None:
+            try:
+                market = future.result()
+                if market.block_number == head.number:
+                    return market
+            except Exception as exc:  # read again below, on this thread
+                log.debug("market prefetch failed: %s", exc)
+        return self.lens.market(head.number)
+
     def close(self) -> None:
+        if self._io_pool is not None:
+            self._io_pool.shutdown(wait=True)
+            self._io_pool = None
         if self._drift_pool is not None:
             self._drift_pool.shutdown(wait=True)
             self._drift_pool = None

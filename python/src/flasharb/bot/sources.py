@@ -70,6 +70,10 @@ class StrategySet:
         return merge_by_value(arbitrage, *others)
 
     def step(self) -> list[Opportunity]:
+        for s in self.strategies:  # their reads overlap the engine's sync
+            prefetch = getattr(s, "prefetch", None)
+            if prefetch is not None:
+                prefetch()
         arbitrage = self.engine.step()
         update = self.engine.last_update
         return merge_by_value(arbitrage, *(s.step(update) for s in self.strategies))
