@@ -5,8 +5,10 @@ corner of borrowers right at HF 1), row updates/removals equal a rebuild, revisi
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -14,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flasharb.aave.health import HealthScreen, UnsupportedPoolRevision, account_data, rules_for_revision
-from flasharb.aave.types import UserPosition
+from flasharb.aave.types import EModeCategory, MarketSnapshot, ReserveState, UserPosition
+from flasharb.aave.wadray import RAY
 from flasharb.bench.liquidation_math import move_prices, synthetic_market, synthetic_positions
 
 
@@ -33,7 +36,7 @@ def _near_one(market, positions: list[UserPosition], seed: int) -> list[UserPosi
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(0, 10**6),
-    st.sampled_from([1, 4, 5, 7]),
+    st.sampled_from([1, 4, 5, 7, 8, 9, 10]),
     st.floats(0.0, 0.2),
     st.integers(0, 400 * 86_400),
     st.booleans(),
@@ -129,10 +132,101 @@ def test_zero_lt_reserve_counts_no_collateral() -> None:
 def test_revisions() -> None:
     assert rules_for_revision(1).version == "v3.0" and rules_for_revision(4).version == "v3.1"
     assert rules_for_revision(5).version == rules_for_revision(6).version == "v3.2"
-    assert rules_for_revision(7).position_close_factor
-    for rev in (8, 9, 10, 11, 12):
+    assert rules_for_revision(7).position_close_factor and not rules_for_revision(7).interest_v3_4
+    r8, r9, r10 = rules_for_revision(8), rules_for_revision(9), rules_for_revision(10)
+    assert (r8.version, r9.version, r10.version) == ("v3.4", "v3.5", "v3.6")
+    assert r8.interest_v3_4 and not r8.directed_rounding and r9.directed_rounding and not r9.zero_lt_collateral
+    assert r10.zero_lt_collateral and all(r.position_close_factor and not r.stable_debt for r in (r8, r9, r10))
+    for rev in (0, 11, 12):
         with pytest.raises(UnsupportedPoolRevision, match=f"revision {rev}"):
             rules_for_revision(rev)
-    market = replace(synthetic_market(1), pool_revision=9)
-    with pytest.raises(UnsupportedPoolRevision, match="v3.5"):
+    market = replace(synthetic_market(1), pool_revision=11)
+    with pytest.raises(UnsupportedPoolRevision, match="v3.7"):
         account_data(market, UserPosition("0xU", 1, 0))
+
+
+# ---------------------------------------------------------------- v3.5+ rounding, hand-computed
+TS = 1_700_000_000
+
+
+def _cfg(lt: int, decimals: int, ltv: int | None = None) -> int:
+    ltv = max(lt - 500, 0) if ltv is None else ltv
+    return ltv | lt << 16 | 10_500 << 32 | decimals << 48 | 1 << 56 | 1 << 58
+
+
+def _two_reserves(revision: int, income: int, debt_index: int, decimals: int = 6, lt: int = 8_000, emodes=None) -> MarketSnapshot:
+    """Collateral C (id 0) and debt D (id 1), 1 USD each (1e8), indexes fixed at TS (no accrual)."""
+    return MarketSnapshot(
+        1, 1, TS, "0xPool", "0xOracle", revision, 10**8,
+        (
+            ReserveState(0, "C", _cfg(lt, decimals), income, RAY, 0, 0, TS, "aC", "vC", "0x0", 10**8),
+            ReserveState(1, "D", _cfg(8_000, decimals), RAY, debt_index, 0, 0, TS, "aD", "vD", "0x0", 10**8),
+        ),
+        emodes or {},
+    )
+
+
+def _half_up(x: Fraction) -> int:
+    return math.floor(x + Fraction(1, 2))
+
+
+def test_v3_5_floor_collateral_ceil_debt_and_hf_formula() -> None:
+    """Collateral scaled 1,000,001 at index 1.5 = 1,500,001.5 units of a 6-decimal 1 USD token: half up (v3.4)
+    1,500,002, floor (v3.5) 1,500,001, i.e. exactly 100 base units (1e-6 USD * 1e8) less collateral. Debt
+    scaled 960,001 at index 1.25 = 1,200,001.25: half up 1,200,001, ceil 1,200,002: 100 base units more."""
+    position = UserPosition("0xU", 1 << 1 | 1 << 2, 0, {"C": 1_000_001}, {"D": 960_001})
+    v34 = account_data(_two_reserves(8, 3 * RAY // 2, 5 * RAY // 4), position)
+    v35 = account_data(_two_reserves(9, 3 * RAY // 2, 5 * RAY // 4), position)
+    assert (v34.total_collateral_base, v34.total_debt_base) == (150_000_200, 120_000_100)
+    assert (v35.total_collateral_base, v35.total_debt_base) == (150_000_100, 120_000_200)
+    assert v34.total_collateral_base - v35.total_collateral_base == 100 == v35.total_debt_base - v34.total_debt_base
+    # v3.4: percentMul(collateral, avg LT).wadDiv(debt), both half up
+    assert v34.health_factor == _half_up(Fraction(_half_up(Fraction(150_000_200 * 8_000, 10_000)) * 10**18, 120_000_100))
+    # v3.5: sum(value * LT).wadDiv(debt) / 1e4 (half up, then floor)
+    assert v35.health_factor == _half_up(Fraction(150_000_100 * 8_000 * 10**18, 120_000_200)) // 10_000
+    assert v35.health_factor < v34.health_factor and v35.avg_liquidation_threshold == 8_000
+    # one unit less debt (scaled 960,000 = 1,200,000 exactly): the ceil no longer adds anything
+    exact = replace(position, scaled_variable_debt={"D": 960_000})
+    assert account_data(_two_reserves(9, 3 * RAY // 2, 5 * RAY // 4), exact).total_debt_base == 120_000_000
+
+
+def test_v3_5_dust_debt_counts_at_least_one_base_unit() -> None:
+    """1 wei of an 18-decimal 1 USD debt is 1e-10 base units: 0 (no debt, HF max) before v3.5, 1 from v3.5."""
+    position = UserPosition("0xU", 1 << 1 | 1 << 2, 0, {"C": 10**18}, {"D": 1})
+    assert account_data(_two_reserves(8, RAY, RAY, 18), position).health_factor == 2**256 - 1
+    v35 = account_data(_two_reserves(9, RAY, RAY, 18), position)
+    assert v35.total_debt_base == 1 and v35.health_factor == 10**8 * 8_000 * 10**18 // 10_000
+
+
+def test_v3_6_zero_lt_collateral_and_emode_ltvzero() -> None:
+    """v3.6 GenericLogic counts every enabled collateral (LT 0 adds value, not threshold); an LT-0 reserve in
+    the user's e-mode collateral bitmap takes the category's LT."""
+    position = UserPosition("0xU", 1 << 1 | 1 << 2, 0, {"C": 2_000_000}, {"D": 1_000_000})
+    v35 = account_data(_two_reserves(9, RAY, RAY, lt=0), position)
+    v36 = account_data(_two_reserves(10, RAY, RAY, lt=0), position)
+    assert (v35.total_collateral_base, v35.health_factor) == (0, 0)
+    assert (v36.total_collateral_base, v36.health_factor, v36.avg_liquidation_threshold) == (200_000_000, 0, 0)
+    assert v36.has_zero_ltv_collateral
+    emode = {1: EModeCategory(1, 9_000, 9_500, 10_100, collateral_bitmap=0b01, borrowable_bitmap=0b11)}
+    in_emode = replace(position, emode=1)
+    v36e = account_data(_two_reserves(10, RAY, RAY, lt=0, emodes=emode), in_emode)
+    assert v36e.health_factor == 200_000_000 * 9_500 * 10**18 // 100_000_000 // 10_000 and v36e.avg_ltv == 9_000
+    assert account_data(_two_reserves(9, RAY, RAY, lt=0, emodes=emode), in_emode).total_collateral_base == 0
+    screen = HealthScreen(_two_reserves(10, RAY, RAY, lt=0, emodes=emode), [in_emode, replace(in_emode, user="0xV", emode=0)])
+    assert set(screen.screen(_two_reserves(10, RAY, RAY, lt=0, emodes=emode)).candidates) == {"0xV"}
+
+
+def test_screen_bound_holds_at_the_rounding_edge() -> None:
+    """Borrowers whose v3.5 HF is below 1 only because of the floor/ceil (>= 1 with half-up balances) are
+    still candidates of the v3.5 screen."""
+    market9 = _two_reserves(9, 3 * RAY // 2, 5 * RAY // 4, decimals=0)
+    positions = []
+    # whole-unit tokens (1 unit = 1 USD): collateral 1.5 c units (floor loses 0.5 for odd c), debt 1.25 d
+    for c in range(1, 40):
+        for d in range(max(1, c * 9 // 10 - 3), c + 3):
+            positions.append(UserPosition(f"0x{c:x}{d:04x}", 1 << 1 | 1 << 2, 0, {"C": c}, {"D": d}))
+    exact = {p.user: account_data(market9, p) for p in positions}
+    liquidatable = {u for u, d in exact.items() if d.liquidatable}
+    at_v34 = {p.user for p in positions if account_data(replace(market9, pool_revision=8), p).liquidatable}
+    assert liquidatable - at_v34  # the new rounding makes some of them liquidatable
+    assert liquidatable <= set(HealthScreen(market9, positions).screen(market9).candidates)

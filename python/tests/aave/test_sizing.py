@@ -134,10 +134,11 @@ def test_close_factor_threshold_2000_usd(collateral_usd: int, half: bool) -> Non
     assert liq.max_liquidatable_debt == (2_050 * E8 if half else 2_100 * E8)
 
 
-def test_protocol_fee_and_emode_bonus_v3_3() -> None:
+@pytest.mark.parametrize("revision", [7, 8, 9, 10])
+def test_protocol_fee_and_emode_bonus_v3_3(revision: int) -> None:
     """The fee is a share of the bonus part: 100 $ at 5% bonus seizes 105 $, 5 $ of which is bonus; a 10%
     fee takes 0.5 $. In e-mode (v3.2+ bitmap) the category's bonus replaces the reserve's."""
-    market = _market(7, [(8_000, 10_500, 1_000), (8_000, 10_500, 1_000)])
+    market = _market(revision, [(8_000, 10_500, 1_000), (8_000, 10_500, 1_000)])
     position = _position({0: 1_000 * E8}, {1: 1_000 * E8})
     liq = liquidation_amounts(market, position, "A0", "A1", 100 * E8)
     assert (liq.actual_debt, liq.seized, liq.protocol_fee) == (100 * E8, 10_450_000_000, 50_000_000)
@@ -176,14 +177,14 @@ def test_refusals() -> None:
     assert liquidation_amounts(inactive, position, "A0", "A2", 1).refusal is Refusal.RESERVE_INACTIVE
 
 
-@pytest.mark.parametrize("revision", [8, 9, 10, 11, 0, 99])
+@pytest.mark.parametrize("revision", [11, 12, 0, 99])
 def test_unmodelled_revisions_raise(revision: int) -> None:
     market = _market(revision, [(8_000, 10_500, 0)])
     with pytest.raises(UnsupportedPoolRevision, match=str(revision)):
         liquidation_amounts(market, _position({0: E8}, {0: E8}), "A0", "A0", 1)
 
 
-@pytest.mark.parametrize("revision", [1, 7])
+@pytest.mark.parametrize("revision", [1, 7, 9])
 def test_best_liquidation_matches_brute_force(revision: int) -> None:
     """0-decimal reserves (1 unit = 1 $) so every debtToCover can be tried: the search finds the best profit
     within 2 units (integer rounding makes the profit curve only nearly unimodal)."""
@@ -213,3 +214,71 @@ def test_best_liquidation_reports_no_route() -> None:
     market = _market(1, [(8_000, 10_500, 0), (8_000, 10_500, 0)])
     plan = best_liquidation(market, _position({0: 1_000 * E8}, {1: 900 * E8}), lambda c, d, a: 0, premium_bps=5)
     assert plan is not None and not plan.profitable and plan.reason == "no swap route back"
+
+
+# ------------------------------------------------------------------------------ v3.4 - v3.6 (revisions 8-10)
+def test_v3_5_capped_collateral_needs_percent_div_ceil() -> None:
+    """All 1,000 units of collateral (bonus 5%) against 2,000 of debt: the debt needed is 1000 / 1.05 = 952.38,
+    percentDiv (half up, v3.4) 952, percentDivCeil (v3.5 _calculateAvailableCollateralToLiquidate) 953."""
+    position = _position({0: 1_000}, {1: 2_000})
+    amounts = {}
+    for revision in (7, 8, 9, 10):
+        liq = liquidation_amounts(_market(revision, [(8_000, 10_500, 0), (8_000, 10_500, 0)]), position, "A0", "A1", 10**9)
+        assert liq.allowed and liq.seized == 1_000 and liq.max_liquidatable_debt == 2_000
+        amounts[revision] = liq.actual_debt
+    assert amounts[7] == amounts[8] == (1_000 * 10_000 + 10_500 // 2) // 10_500 == 952
+    assert amounts[9] == amounts[10] == -(-1_000 * 10_000 // 10_500) == 953
+
+
+def test_v3_5_balances_and_fee_cap_use_floor_and_ceil() -> None:
+    """Collateral scaled 1,001 at liquidity index 1.5: balance 1,501 (floor; 1,502 half up); debt scaled 2,001
+    at index 1.25: 2,502 (ceil; 2,501 half up). Seizing it all with a 10% fee: the aToken burn is rayDivCeil
+    and the fee is capped at the scaled balance left, then rayMulFloor."""
+    reserves = [(8_000, 10_500, 1_000), (8_000, 10_500, 0)]
+    position = _position({0: 1_001}, {1: 2_001})
+
+    def market(revision: int) -> MarketSnapshot:
+        m = _market(revision, reserves)
+        c, d = m.reserves
+        return replace(m, reserves=(replace(c, liquidity_index=3 * RAY // 2), replace(d, variable_borrow_index=5 * RAY // 4)))
+
+    v8 = liquidation_amounts(market(8), position, "A0", "A1", 10**9)
+    v9 = liquidation_amounts(market(9), position, "A0", "A1", 10**9)
+    assert (v8.user_collateral_balance, v8.user_reserve_debt) == (1_502, 2_501)
+    assert (v9.user_collateral_balance, v9.user_reserve_debt) == (1_501, 2_502)
+    assert v9.allowed and v9.actual_debt == -(-1_501 * 10_000 // 10_500)  # percentDivCeil(1501, 10500) = 1430
+    bonus = 1_501 - (1_501 * 10_000 + 10_500 // 2) // 10_500  # collateral - percentDiv(collateral, bonus)
+    fee = (bonus * 1_000 + 5_000) // 10_000  # percentMul(bonus, 10%)
+    seized = 1_501 - fee
+    burnt = -(-seized * RAY // (3 * RAY // 2))  # rayDivCeil
+    left = 1_001 - burnt
+    fee_scaled = -(-fee * RAY // (3 * RAY // 2))
+    expected_fee = left * (3 * RAY // 2) // RAY if fee_scaled > left else fee
+    assert (v9.seized, v9.protocol_fee) == (seized, expected_fee)
+    assert v9.seized + v9.protocol_fee <= v9.user_collateral_balance
+
+
+def test_v3_5_debt_in_base_currency_rounds_up_for_the_close_factor() -> None:
+    """The 2,000 USD threshold compares mulDivCeil(debt, price, unit) from v3.5: a debt 1 wei of an 18-decimal
+    token short of 2,000 USD is 1,999.99999999 USD (floor, v3.4: full close factor) but 2,000 USD (ceil, v3.5:
+    50% of the total debt)."""
+    reserves = [(9_000, 10_100, 0), (9_000, 10_100, 0), (9_000, 10_100, 0)]
+    debt = 2_000 * 10**18 - 1
+    position = _position({0: 2_050 * 10**18, 2: 1_200 * 10**18}, {1: debt, 2: 1_000 * 10**18})
+    for revision, half in ((8, False), (9, True)):
+        market = _market(revision, reserves, decimals=18)
+        hf = account_data(market, position).health_factor
+        assert 95 * 10**16 < hf < 10**18
+        liq = liquidation_amounts(market, position, "A0", "A1", 2**256 - 1)
+        total = account_data(market, position).total_debt_base
+        assert liq.max_liquidatable_debt == (percent_mul(total, 5_000) * 10**18 // E8 if half else debt)
+
+
+def test_v3_6_liquidates_zero_lt_collateral() -> None:
+    """v3.6 validateLiquidationCall drops the collateral's liquidationThreshold != 0 check."""
+    reserves = [(8_000, 10_500, 0), (0, 10_500, 0), (8_000, 10_500, 0)]
+    position = _position({0: 1_000 * E8, 1: 500 * E8}, {2: 900 * E8})
+    assert liquidation_amounts(_market(9, reserves), position, "A1", "A2", 100 * E8).refusal is Refusal.COLLATERAL_CANNOT_BE_LIQUIDATED
+    v36 = liquidation_amounts(_market(10, reserves), position, "A1", "A2", 900 * E8)  # all of A1 (no dust)
+    assert v36.allowed and v36.seized == 500 * E8 and v36.actual_debt == -(-500 * E8 * 10_000 // 10_500)
+    assert liquidation_amounts(_market(10, reserves), position, "A1", "A2", 100 * E8).refusal is Refusal.MUST_NOT_LEAVE_DUST

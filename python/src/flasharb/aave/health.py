@@ -9,8 +9,14 @@ Revision differences that change the arithmetic (``AaveRules``):
   prices every such reserve at that source's price.
 - v3.2 (5-6) and v3.3 (7): no stable debt; e-mode applies to reserves in the category's collateral bitmap; no
   price source. v3.3 changes the liquidation rules only (``flasharb.aave.sizing``).
-- v3.4+ (8-): a new compounded-interest polynomial, then (v3.5) floor/ceil rounding of balances and a new
-  health-factor formula: not modelled, ``rules_for_revision`` raises ``UnsupportedPoolRevision``.
+- v3.4 (8): a new compounded-interest polynomial (``wadray.compounded_interest_v3_4``); otherwise v3.3.
+- v3.5 (9): rounding in the protocol's favour (GenericLogic.sol at v3.5.0): collateral balances
+  ``rayMulFloor``, debt balances ``rayMulCeil`` and debt values ``mulDivCeil`` (any debt is >= 1 base unit);
+  HF = sum(value * LT).wadDiv(total debt) / 1e4, without percentMul of an averaged LT.
+- v3.6 (10): collateral enabled by the user counts even when its liquidation threshold is 0 (and takes the
+  e-mode LT when in the category's bitmap); LTV 0 for reserves in the category's ``ltvzeroBitmap``
+  (``ValidationLogic.getUserReserveLtv``), read from ``EModeCategory.ltvzero_bitmap``.
+- main (11, v3.7 unreleased): liquidation rounding and isolated e-modes change: not modelled, raises.
 
 The screen's margin is a proven bound, not a tuning knob: see ``HealthScreen.screen``.
 """
@@ -25,12 +31,16 @@ import numpy as np
 from flasharb.aave.types import MarketSnapshot, ReserveState, UserPosition
 from flasharb.aave.wadray import (
     MAX_UINT256,
+    PERCENTAGE_FACTOR,
     RAY,
     WAD,
+    mul_div_ceil,
     normalized_debt,
     normalized_income,
     percent_mul,
     ray_mul,
+    ray_mul_ceil,
+    ray_mul_floor,
     wad_div,
 )
 from flasharb.exceptions import FlasharbError
@@ -61,7 +71,7 @@ class AaveRules:
     """What a Pool revision computes differently (health factor and liquidation)."""
 
     revision: int
-    version: str  # "v3.0", "v3.1", "v3.2", "v3.3"
+    version: str  # "v3.0", "v3.1", "v3.2", "v3.3", "v3.4", "v3.5", "v3.6"
     stable_debt: bool  # v3.0-v3.1: stable debt balances count
     emode_by_reserve_category: bool  # v3.0-v3.1: reserve config category id; v3.2+: category bitmaps
     emode_price_source: bool  # v3.0-v3.1
@@ -71,10 +81,17 @@ class AaveRules:
     default_close_factor: int = 5_000  # bps
     min_base_max_close_factor_threshold: int = 2_000 * 10**8  # v3.3 LiquidationLogic
     min_leftover_base: int = 1_000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD / 2
+    interest_v3_4: bool = False  # v3.4+: MathUtils.calculateCompoundedInterest's new polynomial
+    directed_rounding: bool = False  # v3.5+: floor collateral, ceil debt, new HF formula, ceil in liquidations
+    zero_lt_collateral: bool = False  # v3.6+: LT-0 collateral counts and can be liquidated; e-mode ltvzero
+
+
+_LATER = {8: "v3.4", 9: "v3.5", 10: "v3.6"}
 
 
 def rules_for_revision(revision: int) -> AaveRules:
-    """The rules of ``Pool.POOL_REVISION()``: 1-3 v3.0.x, 4 v3.1, 5-6 v3.2, 7 v3.3. Anything else raises."""
+    """The rules of ``Pool.POOL_REVISION()``: 1-3 v3.0.x, 4 v3.1, 5-6 v3.2, 7 v3.3, 8 v3.4, 9 v3.5, 10 v3.6
+    (``PoolInstance.POOL_REVISION`` at each aave-v3-origin tag). Anything else raises."""
     if 1 <= revision <= 3:
         return AaveRules(revision, "v3.0", True, True, True, False, False)
     if revision == 4:
@@ -83,14 +100,18 @@ def rules_for_revision(revision: int) -> AaveRules:
         return AaveRules(revision, "v3.2", False, False, False, True, False)
     if revision == 7:
         return AaveRules(revision, "v3.3", False, False, False, True, True)
-    later = {8: "v3.4", 9: "v3.5", 10: "v3.6", 11: "v3.7/main"}.get(revision)
-    if later is not None:
-        raise UnsupportedPoolRevision(
-            f"Aave Pool revision {revision} ({later}) is not modelled: v3.4 changed the compounded-interest "
-            "formula, v3.5 the rounding of balances (floor/ceil) and the health-factor formula; "
-            "only revisions 1-7 (v3.0-v3.3) are exact here"
+    if revision in _LATER:
+        return AaveRules(
+            revision, _LATER[revision], False, False, False, True, True,
+            interest_v3_4=True, directed_rounding=revision >= 9, zero_lt_collateral=revision >= 10,
         )
-    raise UnsupportedPoolRevision(f"unknown Aave Pool revision {revision}: only revisions 1-7 (v3.0-v3.3) are modelled")
+    if revision == 11:
+        raise UnsupportedPoolRevision(
+            "Aave Pool revision 11 (v3.7/main) is not modelled: it changes the liquidation rounding "
+            "(percentMulFloor/percentDivFloor/percentMulCeil in _calculateAvailableCollateralToLiquidate, "
+            "scaled hasNoCollateralLeft) and adds isolated e-modes; revisions 1-10 (v3.0-v3.6) are exact here"
+        )
+    raise UnsupportedPoolRevision(f"unknown Aave Pool revision {revision}: only revisions 1-10 (v3.0-v3.6) are modelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +154,27 @@ Indexes = dict[int, tuple[int, int]]  # reserve id -> (normalized income, normal
 
 def market_indexes(market: MarketSnapshot, timestamp: int) -> Indexes:
     """Every reserve's normalized income and debt at ``timestamp``: computed once, shared by many borrowers."""
-    return {r.id: (normalized_income(r, timestamp), normalized_debt(r, timestamp)) for r in market.reserves}
+    rev = market.pool_revision
+    return {r.id: (normalized_income(r, timestamp), normalized_debt(r, timestamp, rev)) for r in market.reserves}
+
+
+def _collateral_lt(market: MarketSnapshot, rules: AaveRules, category: int, reserve: ReserveState) -> int | None:
+    """The liquidation threshold GenericLogic weighs a user's collateral with, or None when it does not count
+    the reserve at all (before v3.6: a reserve LT of 0; v3.6 counts every enabled collateral)."""
+    emode = market.emodes.get(category) if category else None
+    in_emode = emode is not None and _in_emode(market, rules, category, reserve)
+    if not rules.zero_lt_collateral and reserve.config.liquidation_threshold == 0:
+        return None
+    return emode.liquidation_threshold if in_emode else reserve.config.liquidation_threshold  # type: ignore[union-attr]
+
+
+def _collateral_ltv(market: MarketSnapshot, rules: AaveRules, category: int, reserve: ReserveState) -> int:
+    """The LTV of a collateral: v3.6 ``ValidationLogic.getUserReserveLtv`` (e-mode ltvzero bitmap -> 0)."""
+    emode = market.emodes.get(category) if category else None
+    if emode is not None and _in_emode(market, rules, category, reserve):
+        ltvzero = emode.ltvzero_bitmap if rules.zero_lt_collateral else 0
+        return 0 if (ltvzero >> reserve.id) & 1 else emode.ltv
+    return reserve.config.ltv
 
 
 def _check_emode(market: MarketSnapshot, category: int) -> None:
@@ -155,8 +196,8 @@ def account_data(
     market: MarketSnapshot, position: UserPosition, timestamp: int | None = None, indexes: Indexes | None = None
 ) -> AccountData:
     """GenericLogic.calculateUserAccountData for ``position`` at ``timestamp`` (default: the snapshot's block),
-    to the wei: balances are scaled.rayMul(index at timestamp), prices the snapshot's. ``indexes`` (from
-    ``market_indexes`` at the same timestamp) saves recomputing them per borrower."""
+    to the wei: balances are scaled.rayMul(index at timestamp) (floor/ceil from v3.5), prices the snapshot's.
+    ``indexes`` (from ``market_indexes`` at the same timestamp) saves recomputing them per borrower."""
     rules = rules_for_revision(market.pool_revision)
     ts = market.block_timestamp if timestamp is None else timestamp
     emode_price = _emode_price(market, rules, position.emode)
@@ -165,6 +206,8 @@ def account_data(
         return AccountData(0, 0, 0, 0, MAX_UINT256, False)
     category = position.emode
     _check_emode(market, category)
+    if rules.directed_rounding:
+        return _account_data_v3_5(market, rules, position, ts, indexes)
     emode = market.emodes.get(category)
     total_collateral = total_debt = avg_ltv = avg_lt = 0
     has_zero_ltv = False
@@ -174,7 +217,9 @@ def account_data(
         if not (is_collateral or is_borrowing):
             continue
         cfg = reserve.config
-        income, debt_index = indexes[rid] if indexes is not None else (normalized_income(reserve, ts), normalized_debt(reserve, ts))
+        income, debt_index = indexes[rid] if indexes is not None else (
+            normalized_income(reserve, ts), normalized_debt(reserve, ts, market.pool_revision)
+        )
         # GenericLogic's price: the e-mode source's when set and the reserve is in the category (v3.0-v3.1)
         price = emode_price if emode_price != 0 and cfg.emode_category == category else reserve.price
         unit = 10**cfg.decimals
@@ -200,6 +245,48 @@ def account_data(
     else:
         avg_ltv = avg_lt = 0
     hf = MAX_UINT256 if total_debt == 0 else wad_div(percent_mul(total_collateral, avg_lt), total_debt)
+    return AccountData(total_collateral, total_debt, avg_ltv, avg_lt, hf, has_zero_ltv)
+
+
+def _account_data_v3_5(
+    market: MarketSnapshot, rules: AaveRules, position: UserPosition, ts: int, indexes: Indexes | None
+) -> AccountData:
+    """GenericLogic.calculateUserAccountData at v3.5.0 / v3.6.0 (the e-mode price source is gone since v3.2):
+    ``_getUserBalanceInBaseCurrency`` = scaled.getATokenBalance(income) * price / unit (floor),
+    ``_getUserDebtInBaseCurrency`` = mulDivCeil(scaled.getVTokenBalance(debt index), price, unit),
+    HF = avgLiquidationThreshold.wadDiv(totalDebt) / 100_00 with avgLiquidationThreshold still the sum of
+    value * LT (divided by the total collateral only after the HF)."""
+    category = position.emode
+    total_collateral = total_debt = avg_ltv = sum_lt = 0
+    has_zero_ltv = False
+    for reserve in market.reserves:
+        rid = reserve.id
+        is_collateral, is_borrowing = position.is_collateral(rid), position.is_borrowing(rid)
+        if not (is_collateral or is_borrowing):
+            continue
+        income, debt_index = indexes[rid] if indexes is not None else (
+            normalized_income(reserve, ts), normalized_debt(reserve, ts, market.pool_revision)
+        )
+        price, unit = reserve.price, 10**reserve.config.decimals
+        lt = _collateral_lt(market, rules, category, reserve) if is_collateral else None
+        if lt is not None:
+            value = ray_mul_floor(position.scaled_collateral.get(reserve.asset, 0), income) * price // unit
+            total_collateral += value
+            ltv = _collateral_ltv(market, rules, category, reserve)
+            if ltv != 0:
+                avg_ltv += value * ltv
+            else:
+                has_zero_ltv = True
+            sum_lt += value * lt
+        if is_borrowing:
+            debt = ray_mul_ceil(position.scaled_variable_debt.get(reserve.asset, 0), debt_index)
+            total_debt += mul_div_ceil(debt, price, unit)
+    hf = MAX_UINT256 if total_debt == 0 else wad_div(sum_lt, total_debt) // PERCENTAGE_FACTOR
+    if total_collateral != 0:
+        avg_ltv //= total_collateral
+        avg_lt = sum_lt // total_collateral
+    else:
+        avg_ltv = avg_lt = 0
     return AccountData(total_collateral, total_debt, avg_ltv, avg_lt, hf, has_zero_ltv)
 
 
@@ -291,9 +378,9 @@ class HealthScreen:
         self._forced[i] = _emode_price(market, rules, category) != 0
         for j, reserve in enumerate(market.reserves):
             cfg = reserve.config
-            if position.is_collateral(reserve.id) and cfg.liquidation_threshold != 0:
+            lt = _collateral_lt(market, rules, category, reserve) if position.is_collateral(reserve.id) else None
+            if lt is not None:
                 scaled = position.scaled_collateral.get(reserve.asset, 0)
-                lt = emode.liquidation_threshold if emode is not None and _in_emode(market, rules, category, reserve) else cfg.liquidation_threshold
                 row[j] = float(scaled) * lt
                 row[r + j] = float(scaled)
                 row[2 * r + j] = 1.0
@@ -340,6 +427,11 @@ class HealthScreen:
         (in W units), percentMul and wadDiv at most half a unit each, so
         HF_exact >= ((W - T) / 1e4 - 1.0001 S_c - 0.5) / (D + S_d) - 0.5e-18, with float error < 1e-12
         relative on each sum. A borrower is a candidate when that bound is < 1: none is ever missed.
+
+        From v3.5 the balances round down (collateral) and up (debt) instead of half up, so the per-reserve
+        slack doubles to s = p / u + 1 (value floor(floor(b) p / u) >= b p / u - p / u - 1, debt value
+        ceil(ceil(b) p / u) <= b p / u + p / u + 1); HF = floor(round(W * 1e18 / D) / 1e4) loses less than
+        1e-18 + 0.5e-22, and the same bound (whose -T / 1e4 and -0.5 terms are now pure margin) holds.
         """
         if market.pool_revision != self._market.pool_revision or [r.asset for r in market.reserves] != list(self._assets):
             raise ValueError("the market's reserves differ from the screen's: build a new HealthScreen")
@@ -354,10 +446,11 @@ class HealthScreen:
         price = np.array([float(r.price) for r in market.reserves], dtype=np.float64)
         unit = np.array([float(10 ** r.config.decimals) for r in market.reserves], dtype=np.float64)
         income = np.array([normalized_income(r, ts) / RAY for r in market.reserves], dtype=np.float64)
-        dindex = np.array([normalized_debt(r, ts) / RAY for r in market.reserves], dtype=np.float64)
+        rev = market.pool_revision
+        dindex = np.array([normalized_debt(r, ts, rev) / RAY for r in market.reserves], dtype=np.float64)
         per_unit = price / unit
         v_coll, v_debt = income * per_unit, dindex * per_unit
-        slack = per_unit * 0.5 + 1.0
+        slack = per_unit * (1.0 if self._rules.directed_rounding else 0.5) + 1.0
         r = self._r
         vectors = np.zeros((6 * r, 5))
         vectors[0:r, 0] = v_coll  # W

@@ -13,6 +13,17 @@ profitable liquidation given a swap-back quote.
   partial liquidation must leave >= ``MIN_LEFTOVER_BASE`` (1,000 USD) of both that debt and that collateral,
   else the Pool reverts ``MUST_NOT_LEAVE_DUST``.
 
+- v3.4 (revision 8): v3.3's rules (the new interest polynomial is in ``wadray``); self-liquidation reverts.
+- v3.5-v3.6 (9-10, LiquidationLogic.executeLiquidationCall at v3.5.0 / v3.6.0): the balances are
+  ``getATokenBalance`` (floor) and ``getVTokenBalance`` (ceil); the reserve debt in base currency and the
+  debt leftover of the dust rule are ``mulDivCeil``; the debt needed for a capped collateral is
+  ``percentDivCeil``; the aToken burn is ``rayDivCeil``, the debt burn ``rayDivFloor`` (a zero scaled burn
+  reverts), the protocol fee's transfer ``rayDivCeil`` capped at the borrower's scaled balance left (then
+  ``rayMulFloor``). v3.6 drops the collateral's ``liquidationThreshold != 0`` check of
+  ``validateLiquidationCall``.
+- v3.3+: when the liquidated collateral is all the collateral (``hasNoCollateralLeft``, compared in base
+  currency), the whole reserve debt is burnt (bad debt): its scaled amount is what must not round to 0.
+
 Then ``_calculateAvailableCollateralToLiquidate``: collateral = debt * price ratio * bonus, capped at the
 user's balance (the debt then recomputed from the balance), minus the protocol fee (a share of the bonus),
 which goes to the treasury (capped by the user's scaled balance left, as the Pool does).
@@ -39,12 +50,19 @@ from flasharb.aave.health import (
 from flasharb.aave.types import MarketSnapshot, ReserveState, UserPosition
 from flasharb.aave.wadray import (
     PERCENTAGE_FACTOR,
+    a_token_balance,
+    mul_div_ceil,
     normalized_debt,
     normalized_income,
     percent_div,
+    percent_div_ceil,
     percent_mul,
     ray_div,
+    ray_div_ceil,
+    ray_div_floor,
     ray_mul,
+    ray_mul_floor,
+    v_token_balance,
 )
 
 __all__ = [
@@ -166,11 +184,12 @@ def _context(market: MarketSnapshot, position: UserPosition, collateral_asset: s
         return Refusal.UNKNOWN_RESERVE
     data = account_data(market, position, timestamp)
     income = normalized_income(coll, timestamp)
-    debt_index = normalized_debt(debt, timestamp)
+    debt_index = normalized_debt(debt, timestamp, market.pool_revision)
+    directed = rules.directed_rounding
     scaled_coll = position.scaled_collateral.get(collateral_asset, 0)
-    coll_balance = ray_mul(scaled_coll, income)
+    coll_balance = a_token_balance(scaled_coll, income, directed)
     scaled_debt = position.scaled_variable_debt.get(debt_asset, 0)
-    variable = ray_mul(scaled_debt, debt_index)
+    variable = v_token_balance(scaled_debt, debt_index, directed)
     stable = position.stable_debt.get(debt_asset, 0) if rules.stable_debt else 0
     reserve_debt = variable + stable
     ccfg, dcfg = coll.config, debt.config
@@ -188,7 +207,8 @@ def _context(market: MarketSnapshot, position: UserPosition, collateral_asset: s
     hf = data.health_factor
     if rules.position_close_factor:
         max_debt = reserve_debt
-        debt_base = reserve_debt * debt_price // d_unit
+        # v3.5+: borrowerReserveDebtInBaseCurrency = MathUtils.mulDivCeil(...)
+        debt_base = mul_div_ceil(reserve_debt, debt_price, d_unit) if directed else reserve_debt * debt_price // d_unit
         coll_base = coll_balance * coll_price // c_unit
         threshold = rules.min_base_max_close_factor_threshold
         if coll_base >= threshold and debt_base >= threshold and hf > rules.close_factor_hf_threshold:
@@ -206,7 +226,7 @@ def _context(market: MarketSnapshot, position: UserPosition, collateral_asset: s
         refusal = Refusal.RESERVE_PAUSED
     elif hf >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD:
         refusal = Refusal.HEALTH_FACTOR_NOT_BELOW_THRESHOLD
-    elif ccfg.liquidation_threshold == 0 or not position.is_collateral(coll.id):
+    elif (ccfg.liquidation_threshold == 0 and not rules.zero_lt_collateral) or not position.is_collateral(coll.id):
         refusal = Refusal.COLLATERAL_CANNOT_BE_LIQUIDATED
     elif reserve_debt == 0:
         refusal = Refusal.SPECIFIED_CURRENCY_NOT_BORROWED_BY_USER
@@ -253,27 +273,48 @@ def _size(ctx: _Context, collateral_asset: str, debt_asset: str, debt_to_cover: 
         return result(refusal=ctx.refusal)
     actual = min(debt_to_cover, ctx.max_liquidatable_debt)
     cp, dp, cu, du, bonus = ctx.collateral_price, ctx.debt_price, ctx.collateral_unit, ctx.debt_unit, ctx.bonus
+    directed = ctx.rules.directed_rounding
     balance = ctx.user_collateral_balance
     base_collateral = dp * actual * cu // (cp * du)
     max_collateral = percent_mul(base_collateral, bonus)
     if max_collateral > balance:
         collateral = balance
-        actual = percent_div(cp * collateral * du // (dp * cu), bonus)
+        # v3.5+: debtAmountNeeded = (...).percentDivCeil(liquidationBonus)
+        needed = cp * collateral * du // (dp * cu)
+        actual = percent_div_ceil(needed, bonus) if directed else percent_div(needed, bonus)
     else:
         collateral = max_collateral
+    # LiquidationLogic: hasNoCollateralLeft = totalCollateralInBaseCurrency == collateralToLiquidateInBaseCurrency
+    no_collateral_left = ctx.data.total_collateral_base == collateral * cp // cu
     fee = 0
     if ctx.fee_bps != 0:
         bonus_collateral = collateral - percent_div(collateral, bonus)
         fee = percent_mul(bonus_collateral, ctx.fee_bps)
     seized = collateral - fee
     if ctx.rules.position_close_factor and actual < ctx.user_reserve_debt and seized + fee < balance:
-        debt_left = (ctx.user_reserve_debt - actual) * dp // du
+        left = ctx.user_reserve_debt - actual
+        debt_left = mul_div_ceil(left, dp, du) if directed else left * dp // du
         coll_left = (balance - seized - fee) * cp // cu
         if debt_left < ctx.rules.min_leftover_base or coll_left < ctx.rules.min_leftover_base:
             return result(actual, seized, fee, Refusal.MUST_NOT_LEAVE_DUST)
     # VariableDebtToken.burn / AToken.burn: the scaled amount must not round to 0
     variable = ctx.user_variable_debt
+    if directed:
+        # v3.5 _burnDebtTokens: getVTokenBurnScaledAmount (rayDivFloor) of the debt burnt, all of it when no
+        # collateral is left; _burnCollateralATokens: getATokenBurnScaledAmount (rayDivCeil)
+        burn_debt = ctx.user_reserve_debt if no_collateral_left else actual
+        if ctx.user_reserve_debt != 0 and ray_div_floor(burn_debt, ctx.debt_index) == 0:
+            return result(actual, seized, fee, Refusal.INVALID_BURN_AMOUNT)
+        burnt = ray_div_ceil(seized, ctx.income)
+        if burnt == 0:
+            return result(actual, seized, fee, Refusal.INVALID_BURN_AMOUNT)
+        if fee != 0 and ray_div_ceil(fee, ctx.income) > ctx.scaled_collateral - burnt:
+            # getATokenTransferScaledAmount(fee) capped at scaledBalanceOf(borrower), then getATokenBalance
+            fee = ray_mul_floor(ctx.scaled_collateral - burnt, ctx.income)
+        return result(actual, seized, fee)
     burn_debt = actual if variable >= actual else variable  # v3.0-v3.1: the rest is stable debt
+    if ctx.rules.position_close_factor and no_collateral_left and ctx.user_reserve_debt != 0:
+        burn_debt = ctx.user_reserve_debt  # v3.3-v3.4 _burnDebtTokens: hasNoCollateralLeft ? full debt : actual
     if (variable >= actual or variable != 0) and ray_div(burn_debt, ctx.debt_index) == 0:
         return result(actual, seized, fee, Refusal.INVALID_BURN_AMOUNT)
     if ray_div(seized, ctx.income) == 0:

@@ -87,6 +87,7 @@ class EModeCategory:
     price: int = 0  # the price source's answer when it is set (base currency units), else 0
     collateral_bitmap: int = 0  # v3.2+
     borrowable_bitmap: int = 0  # v3.2+
+    ltvzero_bitmap: int = 0  # v3.6+: reserves whose LTV is 0 in this category (the lens does not read it yet)
     label: str = ""
 
 

@@ -8,9 +8,12 @@ reverts (the assembly's overflow guards, checked ``uint256`` arithmetic, a times
 these functions raise ``AaveMathError`` (a ``flasharb.math.Overflow``), so a caller can tell "the contract
 would revert" from a bug.
 
-v3.4 replaced the compounded-interest polynomial (``compounded_interest_v3_4``, kept for reference) and v3.5
-added floor/ceil variants for balances; the health and sizing modules refuse those revisions
-(``flasharb.aave.health.rules_for_revision``) rather than guess.
+Later revisions (aave-dao/aave-v3-origin tags): v3.4 (Pool revision 8) replaced the compounded-interest
+polynomial (``compounded_interest_v3_4``, ``MathUtils.calculateCompoundedInterest`` at v3.4.0); v3.5 (9) added
+explicit floor/ceil variants (``WadRayMath.rayMulFloor/rayMulCeil/rayDivFloor/rayDivCeil``,
+``PercentageMath.percentMulFloor/percentMulCeil/percentDivCeil``, ``MathUtils.mulDivCeil``, v3.5.0/v3.6.0) used
+through ``TokenMath`` for balances: aToken balance = scaled.rayMulFloor(index), variable debt =
+scaled.rayMulCeil(index). ``normalized_debt`` takes the Pool revision to pick the polynomial.
 """
 
 from __future__ import annotations
@@ -30,6 +33,17 @@ __all__ = [
     "SECONDS_PER_YEAR",
     "MAX_UINT256",
     "wad_mul",
+    "ray_mul_floor",
+    "ray_mul_ceil",
+    "ray_div_floor",
+    "ray_div_ceil",
+    "percent_mul_floor",
+    "percent_mul_ceil",
+    "percent_div_ceil",
+    "mul_div_ceil",
+    "a_token_balance",
+    "v_token_balance",
+    "compounded_interest_for",
     "wad_div",
     "ray_mul",
     "ray_div",
@@ -123,6 +137,87 @@ def percent_div(value: int, percentage: int) -> int:
     return _div_half_up(value, percentage, PERCENTAGE_FACTOR, "percentDiv")
 
 
+# --- v3.5+ directed rounding (src/contracts/protocol/libraries/math/{WadRayMath,PercentageMath,MathUtils}.sol at
+# v3.5.0; unchanged at v3.6.0). Their overflow guards differ from the half-up ones: a * b <= MAX (no HALF).
+def _mul_guard(a: int, b: int, name: str) -> int:
+    # assembly: revert unless b == 0 or a <= MAX / b
+    if b != 0 and a > MAX_UINT256 // b:
+        raise AaveMathError(f"{name}({a}, {b}) overflows")
+    return a * b
+
+
+def _ceil_div(n: int, d: int) -> int:
+    return -(-n // d)
+
+
+def ray_mul_floor(a: int, b: int) -> int:
+    """``WadRayMath.rayMulFloor``: a * b / 1e27, rounded down."""
+    return _mul_guard(a, b, "rayMulFloor") // RAY
+
+
+def ray_mul_ceil(a: int, b: int) -> int:
+    """``WadRayMath.rayMulCeil``: a * b / 1e27, rounded up."""
+    return _ceil_div(_mul_guard(a, b, "rayMulCeil"), RAY)
+
+
+def _ray_div_guard(a: int, b: int, name: str) -> int:
+    # assembly: revert if b == 0 or a > MAX / RAY
+    if b == 0:
+        raise AaveMathError(f"{name}: division by zero")
+    if a > MAX_UINT256 // RAY:
+        raise AaveMathError(f"{name}({a}, {b}) overflows")
+    return a * RAY
+
+
+def ray_div_floor(a: int, b: int) -> int:
+    """``WadRayMath.rayDivFloor``: a * 1e27 / b, rounded down."""
+    return _ray_div_guard(a, b, "rayDivFloor") // b
+
+
+def ray_div_ceil(a: int, b: int) -> int:
+    """``WadRayMath.rayDivCeil``: a * 1e27 / b, rounded up."""
+    return _ceil_div(_ray_div_guard(a, b, "rayDivCeil"), b)
+
+
+def percent_mul_floor(value: int, percentage: int) -> int:
+    """``PercentageMath.percentMulFloor``: value * bps / 1e4, rounded down."""
+    return _mul_guard(value, percentage, "percentMulFloor") // PERCENTAGE_FACTOR
+
+
+def percent_mul_ceil(value: int, percentage: int) -> int:
+    """``PercentageMath.percentMulCeil``: value * bps / 1e4, rounded up."""
+    return _ceil_div(_mul_guard(value, percentage, "percentMulCeil"), PERCENTAGE_FACTOR)
+
+
+def percent_div_ceil(value: int, percentage: int) -> int:
+    """``PercentageMath.percentDivCeil``: value * 1e4 / bps, rounded up (reverts on bps 0 or value * 1e4
+    overflowing)."""
+    if percentage == 0:
+        raise AaveMathError("percentDivCeil: division by zero")
+    if value > MAX_UINT256 // PERCENTAGE_FACTOR:
+        raise AaveMathError(f"percentDivCeil({value}, {percentage}) overflows")
+    return _ceil_div(value * PERCENTAGE_FACTOR, percentage)
+
+
+def mul_div_ceil(a: int, b: int, c: int) -> int:
+    """``MathUtils.mulDivCeil`` (v3.5+): a * b / c rounded up; reverts on c == 0 or a * b overflowing."""
+    if c == 0:
+        raise AaveMathError("mulDivCeil: division by zero")
+    return _ceil_div(_mul_guard(a, b, "mulDivCeil"), c)
+
+
+def a_token_balance(scaled: int, index: int, directed: bool) -> int:
+    """An aToken balance: ``scaled.rayMul(index)`` (half up) before v3.5, ``TokenMath.getATokenBalance``
+    (rayMulFloor) from v3.5 on."""
+    return ray_mul_floor(scaled, index) if directed else ray_mul(scaled, index)
+
+
+def v_token_balance(scaled: int, index: int, directed: bool) -> int:
+    """A variable debt balance: ``scaled.rayMul(index)`` (half up) before v3.5, ``TokenMath.getVTokenBalance``
+    (rayMulCeil) from v3.5 on."""
+    return ray_mul_ceil(scaled, index) if directed else ray_mul(scaled, index)
+
+
 def linear_interest(rate: int, last_update_timestamp: int, timestamp: int) -> int:
     """``MathUtils.calculateLinearInterest``: RAY + rate * dt / SECONDS_PER_YEAR (ray); the liquidity index
     grows by this factor."""
@@ -148,13 +243,18 @@ def compounded_interest(rate: int, last_update_timestamp: int, timestamp: int) -
 
 
 def compounded_interest_v3_4(rate: int, last_update_timestamp: int, timestamp: int) -> int:
-    """``MathUtils.calculateCompoundedInterest`` from v3.4 on: x = rate * dt / year,
-    RAY + x + x.rayMul(x / 2 + x.rayMul(x / 6)) (unchecked). Reference only: see the module docstring."""
+    """``MathUtils.calculateCompoundedInterest`` from v3.4 on (MathUtils.sol at v3.4.0..v3.6.0): x = rate * dt /
+    year, RAY + x + x.rayMul(x / 2 + x.rayMul(x / 6)); the sum is unchecked, rayMul keeps its guard."""
     exp = _u256(timestamp - last_update_timestamp, "calculateCompoundedInterest: currentTimestamp - lastUpdate")
     if exp == 0:
         return RAY
     x = rate * exp // SECONDS_PER_YEAR
     return RAY + x + ray_mul(x, x // 2 + ray_mul(x, x // 6))
+
+
+def compounded_interest_for(pool_revision: int):
+    """The ``calculateCompoundedInterest`` of a Pool revision: the polynomial changed in v3.4 (revision 8)."""
+    return compounded_interest_v3_4 if pool_revision >= 8 else compounded_interest
 
 
 def normalized_income(reserve: ReserveState, timestamp: int) -> int:
@@ -166,10 +266,12 @@ def normalized_income(reserve: ReserveState, timestamp: int) -> int:
     return ray_mul(growth, reserve.liquidity_index)
 
 
-def normalized_debt(reserve: ReserveState, timestamp: int) -> int:
+def normalized_debt(reserve: ReserveState, timestamp: int, pool_revision: int) -> int:
     """``ReserveLogic.getNormalizedDebt`` at ``timestamp``: the variable borrow index, compounded since the last
-    update. Variable debt = scaled.rayMul(this)."""
+    update with the polynomial of ``pool_revision`` (v3.4+ differs; pass the snapshot's revision). Variable
+    debt = scaled.rayMul(this) (rayMulCeil from v3.5)."""
     if timestamp == reserve.last_update_timestamp:
         return reserve.variable_borrow_index
-    growth = compounded_interest(reserve.current_variable_borrow_rate, reserve.last_update_timestamp, timestamp)
+    compound = compounded_interest_for(pool_revision)
+    growth = compound(reserve.current_variable_borrow_rate, reserve.last_update_timestamp, timestamp)
     return ray_mul(growth, reserve.variable_borrow_index)
