@@ -33,6 +33,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
 from flasharb.exceptions import FlasharbError
+from flasharb.http import rpc_session
 from flasharb.paths import repo_root
 
 try:  # Rust checksum (a dependency of eth-ape), ~20x faster than eth_utils; same result.
@@ -382,7 +383,7 @@ class PoolLensClient:
         self.words_each_side = words_each_side
         self.with_tokens = with_tokens
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._session = session or rpc_session(rpc_url)
         self._override = {lens_address: {"code": self.code}}
         self._id = 0
 

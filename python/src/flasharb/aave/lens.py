@@ -32,6 +32,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from flasharb.aave.types import EModeCategory, MarketSnapshot, ReserveState, UserPosition
+from flasharb.http import rpc_session
 from flasharb.lens import LensError, _runtime_code_at, forge_out_dir
 
 __all__ = [
@@ -224,7 +225,7 @@ class AaveLensClient:
         self.users_per_call = users_per_call
         self.max_emode_id = max_emode_id
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._session = session or rpc_session(rpc_url)
         self._override = {lens_address: {"code": self.code}}
         self._chain_id: int | None = None
         self._id = 0

@@ -227,7 +227,7 @@ class LiquidationStrategy:
         self.stats.liquidatable = len(found)
         found.sort(key=lambda pd: pd[1].health_factor)  # the deepest under water first
         self._check_drift([(p.user, d.health_factor) for p, d in found[: self.config.drift_checks_per_block]], head)
-        gas_price = self.engine.gas_price()
+        gas_price = self.engine.last_gas_price or self.engine.gas_price()  # the engine's, for this head
         out: list[Opportunity] = []
         used: set[str] = set()  # pools this head's liquidations already sell through
         for position, data in found:

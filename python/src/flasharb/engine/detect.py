@@ -573,6 +573,7 @@ class Engine:
         self.core: OpportunityEngine | None = None
         self.lenders: LenderBook | None = None
         self.last_update: SyncUpdate | None = None
+        self.last_gas_price: int | None = None  # what the last start/step costed gas at
         self._steps = 0
         self._owned: list = []  # clients this engine opened (connect) and closes
 
@@ -623,7 +624,8 @@ class Engine:
         self.lenders = load_lender_book(self.rpc, self.config, block=head.number)
         self._build_core()
         assert self.core is not None
-        return self.core.evaluate(head, self.gas_price())
+        self.last_gas_price = self.gas_price()
+        return self.core.evaluate(head, self.last_gas_price)
 
     def step(self) -> list[Opportunity]:
         """Follows the chain to its head and returns the head's opportunities. Every ``rescan_every`` steps it
@@ -644,10 +646,12 @@ class Engine:
                 self._build_core()  # new pools or loan tokens: new cycles
             else:
                 self.core.set_lenders(book)
-            return self.core.evaluate(update.head, self.gas_price())
+            self.last_gas_price = self.gas_price()
+            return self.core.evaluate(update.head, self.last_gas_price)
+        self.last_gas_price = self.gas_price()
         if update.full_resync:
-            return self.core.evaluate(update.head, self.gas_price())
-        return self.core.update(update.changed, update.head, self.gas_price())
+            return self.core.evaluate(update.head, self.last_gas_price)
+        return self.core.update(update.changed, update.head, self.last_gas_price)
 
     def close(self) -> None:
         self.registry.close()

@@ -15,6 +15,7 @@ import requests
 
 from flasharb.engine.errors import RpcError
 from flasharb.engine.types import BlockRef
+from flasharb.http import rpc_session
 
 __all__ = ["ChainReader", "HttpRpc", "LogEntry", "parse_log"]
 
@@ -57,7 +58,7 @@ class HttpRpc:
     def __init__(self, url: str, *, timeout: float = 30.0, session: requests.Session | None = None) -> None:
         self.url = url
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._session = session or rpc_session(url)
         self._id = 0
 
     def close(self) -> None:
