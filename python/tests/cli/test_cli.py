@@ -269,3 +269,19 @@ def test_run_without_a_signing_key_refuses_before_connecting():
     assert result.exit_code != 0
     assert "FLASHARB_PRIVATE_KEY" in result.stderr
     assert DEV_KEY[2:] not in result.stderr + result.stdout
+
+
+def test_run_with_liquidations_but_no_aave_file_names_the_missing_file(devchain, tmp_path):
+    from flasharb.devchain import replica_cache_key
+    from flasharb.paths import repo_root
+
+    replica_file = tmp_path / "replica-31337.json"
+    cached = repo_root() / ".cache" / "replica" / replica_cache_key(repo_root()) / "replica.json"
+    replica_file.write_text(cached.read_text())
+    result = run(
+        "run", "--executor", EXECUTOR, "--rpc-url", devchain.url, "--replica", str(replica_file), "--liquidations",
+        env={"FLASHARB_PRIVATE_KEY": DEV_KEY},
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "replica-31337-aave.json" in result.stderr and "not found" in result.stderr
+    assert "Traceback" not in result.stderr
