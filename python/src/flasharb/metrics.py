@@ -4,7 +4,8 @@
 (``opportunity``, ``refusal``, ``sent``, ``landed``, ``block_seen``, ``rpc_call``, the ``observe_*``
 latencies) and ``serve(port)`` starts ``/metrics`` on a thread, returning a ``MetricsServer`` whose ``stop()``
 shuts it down. ``bind_risk(manager)`` makes the breaker, kill-switch, in-flight and daily-loss gauges read the
-risk manager at scrape time, so they never go stale. ``ops/alerts.yml`` holds the alert rules over these
+risk manager at scrape time, so they never go stale; ``bind_liquidations(stats)`` does the same for the
+liquidation strategy's borrowers, liquidatable count and health-factor drift checks. ``ops/alerts.yml`` holds the alert rules over these
 names.
 
 Amounts are in the token's base units (wei); ``token`` labels are whatever the caller passes (a symbol reads
@@ -141,6 +142,21 @@ class BotMetrics:
             f"{p}_rpc_endpoints_healthy", "RPC endpoints currently considered healthy", registry=r
         )
         self.started = Gauge(f"{p}_start_time_seconds", "Wall time this bot instance started", registry=r)
+        # the liquidation strategy (bind_liquidations): read at scrape time, cumulative since start
+        self.liquidation_borrowers = Gauge(
+            f"{p}_liquidation_borrowers", "Borrowers the liquidation strategy follows", registry=r
+        )
+        self.liquidation_liquidatable = Gauge(
+            f"{p}_liquidation_liquidatable", "Borrowers under health factor 1 at the last head", registry=r
+        )
+        self.liquidation_hf_checks = Gauge(
+            f"{p}_liquidation_hf_checks", "Off-chain health factors compared with the Pool's, since start", registry=r
+        )
+        self.liquidation_hf_mismatches = Gauge(
+            f"{p}_liquidation_hf_mismatches",
+            "Off-chain health factors that differed from the Pool's getUserAccountData, since start",
+            registry=r,
+        )
 
         # ---------------------------------------------------------------------------------- histograms
         self.block_to_decision = Histogram(
@@ -258,6 +274,13 @@ class BotMetrics:
         self.kill_switch.set_function(lambda: 1.0 if risk.killed else 0.0)
         self.in_flight.set_function(lambda: float(risk.in_flight))
         self._risk = risk
+
+    def bind_liquidations(self, stats) -> None:
+        """Gauges that read a liquidation strategy's ``LiquidationStats`` at scrape time."""
+        self.liquidation_borrowers.set_function(lambda: float(stats.borrowers))
+        self.liquidation_liquidatable.set_function(lambda: float(stats.liquidatable))
+        self.liquidation_hf_checks.set_function(lambda: float(stats.drift_checked))
+        self.liquidation_hf_mismatches.set_function(lambda: float(stats.drift_mismatches))
 
     def refresh_risk(self) -> None:
         risk = self._risk

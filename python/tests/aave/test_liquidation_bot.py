@@ -75,6 +75,10 @@ async def _bot_liquidates_every_position_pushed_under_one_exactly(devchain, chai
         # the off-chain health factors matched the Pool's (checked off the hot path)
         strategy.wait_for_drift_checks()
         assert strategy.stats.drift_checked > 0 and strategy.stats.drift_mismatches == 0
+        exposed = bot.metrics.render().decode()
+        assert f"flasharb_liquidation_borrowers {float(len(strategy.screen))}" in exposed
+        assert f"flasharb_liquidation_hf_checks {float(strategy.stats.drift_checked)}" in exposed
+        assert "flasharb_liquidation_hf_mismatches 0.0" in exposed
         rows = bot.store.opportunities()
         assert {r.strategy for r in rows if r.strategy == LIQUIDATION} == {LIQUIDATION}
 

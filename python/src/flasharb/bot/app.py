@@ -115,6 +115,9 @@ async def open_bot(spec: BotSpec, signer: Signer) -> AsyncIterator[Bot]:
             limits=spec.limits,
             dry_run=spec.dry_run,
         ) as bot:
+            for strategy in getattr(source, "strategies", ()):
+                if hasattr(strategy, "stats"):
+                    bot.metrics.bind_liquidations(strategy.stats)
             yield bot
     finally:
         source.close()
