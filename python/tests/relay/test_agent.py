@@ -179,8 +179,10 @@ def test_stale_messages_are_dropped_and_pool_claims_keep_one_transaction_per_poo
         await pub.publish(shared)
         await _until(lambda: agent.stats.claims_refused == 1)
         assert spy.calls == []
-        # the pool claim it took first was given back
+        # the pool claim it took alongside was given back; the opportunity's claim is kept (at most once)
         await kv.create(f"pool.{shared.pools[0].lower()}", b"check")
+        assert (await kv.get(f"opp.{wire.opportunity_id(shared).hex()}")).value == b"a1"
+        assert (await kv.get(f"pool.{shared.pools[1].lower()}")).value == b"other"
         agent.stop.set()
         await task
         await nc.close()
@@ -229,6 +231,76 @@ def test_broker_restart_mid_run_loses_nothing(nats_server):
         assert sorted(o.plan[0] for o in spy.calls) == [10, 11, 12]
         assert (await kv.get("opp.survives")).value == b"x"
         assert (await kv.get(f"opp.{before.id}")).value == b"a1"
+        agent.stop.set()
+        await task
+        await nc.close()
+
+    asyncio.run(main())
+
+
+def test_opportunity_claimed_elsewhere_gives_back_the_pools_claimed_alongside(nats_server):
+    """The opportunity and its pools are claimed in one round trip: when the opportunity turns out to be
+    another agent's, the pool claims taken with it are deleted, so they never block another opportunity."""
+
+    async def main():
+        nc, js, kv = await _connect(nats_server.url)
+        spy = SpyExecutor()
+        agent = Agent(nc, js, kv, LAYOUT, spy, name="a1")
+        task = asyncio.create_task(agent.run())
+        opp = _opp(7)
+        await kv.create(f"opp.{wire.opportunity_id(opp).hex()}", b"other")
+        await Publisher(js, LAYOUT).publish(opp)
+        await _until(lambda: agent.stats.claims_refused == 1)
+        assert spy.calls == []
+        for pool in opp.pools:  # both free again: a create succeeds
+            await kv.create(f"pool.{pool.lower()}", b"check")
+        results: list = []
+        for _ in range(50):  # the result is published right after the decision, off the hot path
+            msgs = await _stream_msgs(js, LAYOUT.result_stream, LAYOUT.result_subject)
+            results = [json.loads(m.data) for m in msgs]
+            if results:
+                break
+        decided = [(r["decision"], r["detail"]) for r in results]
+        assert decided == [("claimed", "opportunity claimed by other")]
+        agent.stop.set()
+        await task
+        await nc.close()
+
+    asyncio.run(main())
+
+
+class SettlingSpy(SpyExecutor):
+    """Sends, and the transaction settles at once (the agent then releases its pool claims)."""
+
+    async def execute(self, opp, received_at):
+        from flasharb.bot.pipeline import Outcome
+
+        self.calls.append(opp)
+        d = Dispatch(opp, 1, 1, "0x" + bytes([len(self.calls)]).hex() * 32, 0, 1, 1, 1, 0.1)
+        settled = asyncio.get_running_loop().create_future()
+        settled.set_result(Outcome(d, "mined", 1, 1))
+        return Execution("sent", "ok", dispatch=d, settled=settled)
+
+
+def test_a_released_pool_can_be_claimed_again(nats_server):
+    """A settled transaction's pool claims are deleted (a delete marker is the key's last message); the next
+    opportunity on those pools claims them again and runs."""
+
+    async def main():
+        nc, js, kv = await _connect(nats_server.url)
+        spy = SettlingSpy()
+        agent = Agent(nc, js, kv, LAYOUT, spy, name="a1")
+        task = asyncio.create_task(agent.run())
+        first = _opp(8)
+        pub = Publisher(js, LAYOUT)
+        await pub.publish(first)
+        await _until(lambda: len(spy.calls) == 1)
+        await agent.drain()  # settled: the pools are given back
+        await _until(lambda: not agent._settling)
+        again = _opportunity(block_number=52_000_001, pools=first.pools, plan=b"\x09" * 12)
+        await pub.publish(again)
+        await _until(lambda: len(spy.calls) == 2 or agent.stats.claims_refused > 0)
+        assert agent.stats.claims_refused == 0 and spy.calls[1] == again
         agent.stop.set()
         await task
         await nc.close()

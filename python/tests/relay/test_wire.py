@@ -237,3 +237,19 @@ def test_fuzz_any_truncation_is_a_wire_error(opp, data):
 
 if __name__ == "__main__":
     _regenerate()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(min_size=20, max_size=20))
+def test_decode_checksums_addresses_exactly_as_eth_utils(raw):
+    """The decoder's own EIP-55 checksum (not eth_utils: hot path) agrees with eth_utils on any address."""
+    wire._checksum.cache_clear()
+    assert wire._checksum(raw) == to_checksum_address(raw)
+
+
+def test_decoded_addresses_are_checksummed():
+    opp = _opportunity()
+    back = wire.decode_opportunity(wire.encode_opportunity(opp), chain_id=opp.chain_id)
+    hops = [a for h in back.cycle for a in (h.pool, h.token_in, h.token_out)]
+    for addr in (back.loan_token, *back.pools, *hops):
+        assert addr == to_checksum_address(addr.lower())

@@ -7,8 +7,10 @@
   has its result; ``lost`` counts the ones without.
 - ``block_to_send_p50_ms``: on anvil with the replica, from the scanner taking a new block (before the engine's
   sync) to an agent's transaction sent, through the relay, with the agents as separate ``flasharb agent``
-  processes; ``block_to_publish_p50_ms`` (the scanner's sync, detect, size and publish) and
-  ``agent_to_send_p50_ms`` (an agent's receipt of the message to its transaction sent) split it.
+  processes; ``block_to_publish_p50_ms`` (the scanner's sync, detect, size and publish; of which
+  ``scanner_engine_p50_ms`` is the engine) and ``agent_to_send_p50_ms`` (an agent's receipt of the message to its
+  transaction sent; of which ``agent_claimed_p50_ms`` to its claims held, ``agent_simulate_p50_ms`` and
+  ``agent_send_p50_ms``) split it; ``block_to_send_decisions`` counts what the agents decided.
 
 ``python -m flasharb.bench.relay`` writes ``bench/results/relay.json``.
 """
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import os
 import statistics
@@ -108,10 +111,14 @@ def _pct(xs: list[float], q: float) -> float:
 async def _relay_phase(url: str, *, latency_n: int, rate: float, throughput_n: int) -> dict:
     import nats
 
+    import gc
+
     nc = await nats.connect(url)
     js = nc.jetstream()
     await ensure_relay(js, LAYOUT)
     pub = Publisher(js, LAYOUT)
+    gc.collect()
+    gc.freeze()  # as the agents do: no full collection walking the imported world mid-measurement
     # paced: relay latency
     t0 = time.perf_counter()
     for i in range(latency_n):
@@ -158,6 +165,11 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
     samples: list[float] = []
     to_publish: list[float] = []
     agent_ms: list[float] = []
+    sim_ms: list[float] = []
+    claim_ms: list[float] = []  # an agent's receipt to its claims held (decode, stale check, claims)
+    send_ms: list[float] = []
+    to_step: list[float] = []  # the engine's part of block_to_publish (sync, detect, size)
+    decisions: collections.Counter[str] = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp_s, start_devchain() as chain:
         tmp = Path(tmp_s)
         server = NatsServer(tmp / "js").start()
@@ -208,6 +220,7 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
                 market.random_trade()
                 t_block = time.time_ns()
                 opps = engine.step()
+                to_step.append((time.time_ns() - t_block) / 1e6)
                 ids = {p.id for p in await pub.publish_all(opps)}
                 to_publish.append((time.time_ns() - t_block) / 1e6)
                 done: set[str] = set()
@@ -216,9 +229,14 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
                     try:
                         for m in await sub.fetch(batch=50, timeout=0.2):
                             r = json.loads(m.data)
+                            if r["id"] in ids:
+                                decisions[r["decision"] + (f":{r['reason']}" if r.get("reason") else "")] += 1
                             if r["decision"] == "sent" and r["id"] in ids:
                                 samples.append((r["sent_ns"] - t_block) / 1e6)
                                 agent_ms.append(r["head_to_send_ms"])
+                                sim_ms.append(r.get("simulate_ms") or 0.0)
+                                claim_ms.append(r.get("claimed_ms") or 0.0)
+                                send_ms.append(r.get("send_ms") or 0.0)
                             if r["decision"] in final:
                                 done.add(r["id"])
                     except (nats.errors.TimeoutError, asyncio.TimeoutError):
@@ -239,11 +257,14 @@ async def _block_to_send(rounds: int, agents: int) -> dict:
         return round(statistics.median(xs), 2) if xs else None
 
     return {"block_to_send_p50_ms": p50(samples), "block_to_send_samples": len(samples),
-            "block_to_publish_p50_ms": p50(to_publish), "agent_to_send_p50_ms": p50(agent_ms)}  # fmt: skip
+            "block_to_publish_p50_ms": p50(to_publish), "agent_to_send_p50_ms": p50(agent_ms),
+            "scanner_engine_p50_ms": p50(to_step), "agent_simulate_p50_ms": p50(sim_ms),
+            "agent_send_p50_ms": p50(send_ms), "agent_claimed_p50_ms": p50(claim_ms),
+            "block_to_send_decisions": dict(sorted(decisions.items()))}  # fmt: skip
 
 
 def run(*, agents: int = 3, latency_n: int = 2000, rate: float = 500.0, throughput_n: int = 10000,
-        chain_rounds: int = 10) -> dict:  # fmt: skip
+        chain_rounds: int = 20) -> dict:  # fmt: skip
     result: dict = {"agents": agents}
     with tempfile.TemporaryDirectory(prefix="flasharb-bench-relay-") as tmp:
         server = NatsServer(Path(tmp) / "js").start()

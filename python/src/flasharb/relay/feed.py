@@ -69,10 +69,13 @@ class PullFeed:
 
     async def next(self, timeout: float) -> Any | None:
         """The next message, or None after ``timeout`` seconds without one."""
-        try:
-            msg = await asyncio.wait_for(self._queue.get(), timeout)
-        except asyncio.TimeoutError:
-            return None
+        if not self._queue.empty():  # no timer and no task when one is there (the busy case)
+            msg = self._queue.get_nowait()
+        else:
+            try:
+                msg = await asyncio.wait_for(self._queue.get(), timeout)
+            except asyncio.TimeoutError:
+                return None
         self._maybe_wake()
         return msg
 

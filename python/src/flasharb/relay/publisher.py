@@ -12,7 +12,6 @@ published again until it is acked (the id makes a repeat a no-op).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from flasharb.engine.types import Opportunity
 from flasharb.relay.broker import RelayLayout
 from flasharb.relay.wire import encode_opportunity, message_id
 
-__all__ = ["Publisher", "Published", "SENT_HEADER", "scan_once"]
+__all__ = ["Publisher", "Published", "SENT_HEADER", "scan_once", "wait_acks", "acked"]
 
 SENT_HEADER = "Flasharb-Sent-Ns"
 
@@ -66,12 +65,10 @@ class Publisher:
                 futures.append(await self.js.publish_async(self.layout.opp_subject, data, headers=headers))
             except Exception as exc:  # too many pending, or the connection is away: retried below
                 futures.append(exc)
+        await wait_acks(futures, self.ack_timeout)
         out: list[Published] = []
         for data, fut in zip(messages, futures):
-            ack = None
-            if not isinstance(fut, BaseException):
-                with contextlib.suppress(Exception):
-                    ack = await asyncio.wait_for(fut, self.ack_timeout)
+            ack = fut.result() if acked(fut) else None
             if ack is None:
                 out.append(await self._publish_until_acked(data))
                 continue
@@ -86,6 +83,21 @@ class Publisher:
             except Exception as exc:
                 log.warning("relay publish failed (%s), retrying", type(exc).__name__)
                 await asyncio.sleep(0.25)
+
+
+async def wait_acks(futures: list[Any], timeout: float) -> None:
+    """Waits for every pipelined publish's ack at once (one timer for the lot, not one per message); the
+    ones not done by then are cancelled."""
+    pending = [f for f in futures if isinstance(f, asyncio.Future)]
+    if not pending:
+        return
+    _done, late = await asyncio.wait(pending, timeout=timeout)
+    for f in late:
+        f.cancel()
+
+
+def acked(fut: Any) -> bool:
+    return isinstance(fut, asyncio.Future) and fut.done() and not fut.cancelled() and fut.exception() is None
 
 
 async def scan_once(engine, publisher: Publisher) -> list[Published]:
