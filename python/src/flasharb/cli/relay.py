@@ -124,10 +124,17 @@ def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
 @click.option("--pool-ttl", type=float, default=60.0, show_default=True, help="Seconds a pool claim lives at most.")
 @click.option("--concurrency", type=int, default=64, show_default=True, help="Messages handled at once.")
 @click.option("--metrics-port", type=int, default=None, help="Serve the relay's Prometheus metrics on this port.")
+@click.option(
+    "--max-in-flight",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Transactions of this account pending at once (its nonces are consecutive; risk checks run in turn).",
+)
 @click.option("--dry-run", is_flag=True, help="Do everything but send.")
 @click.pass_context
 def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_loan, block_time, pool_ttl,
-          concurrency, metrics_port, dry_run):  # fmt: skip
+          concurrency, metrics_port, max_in_flight, dry_run):  # fmt: skip
     """Pull opportunities, drop stale ones, claim, simulate, check risk, sign, send, track, publish results."""
     import nats
 
@@ -148,7 +155,7 @@ def agent(ctx, nats_url, rpc_urls, executor, chain_id, account, name, db, max_lo
         chain_id=chain_id,
         database_url=database_url(ctx, db),
         state_dir=root / ".flasharb" / f"agent-{signer.address.lower()}",
-        limits=RiskLimits(max_loan_default=max_loan, chain_id=chain_id),
+        limits=RiskLimits(max_loan_default=max_loan, chain_id=chain_id, max_in_flight=max_in_flight),
         dry_run=dry_run,
     )
 
