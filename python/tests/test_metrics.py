@@ -215,6 +215,7 @@ def test_alert_rules_parse_and_reference_defined_metrics() -> None:
         ("FlasharbRelayLag", "flasharb_relay_lag_seconds_bucket"),
         ("FlasharbRelayDeadLetters", "flasharb_relay_dead_letters_total"),
         ("FlasharbScannerSilent", "flasharb_relay_messages_total"),
+        ("FlasharbHealthFactorDrift", "flasharb_liquidation_hf_mismatches"),
     ],
 )
 def test_required_alerts_exist(alert: str, metric: str) -> None:
