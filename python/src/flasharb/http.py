@@ -1,10 +1,14 @@
-"""HTTP sessions for JSON-RPC endpoints."""
+"""JSON-RPC over HTTP for the synchronous readers (the engine's chain reader, the pool and Aave lenses): one
+keep-alive session per endpoint and one way to post, each caller raising its own error type."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import requests
 
-__all__ = ["rpc_session"]
+__all__ = ["rpc_session", "JsonRpcPoster"]
 
 
 def rpc_session(url: str) -> requests.Session:
@@ -14,3 +18,37 @@ def rpc_session(url: str) -> requests.Session:
     session.proxies.update(requests.utils.get_environ_proxies(url))
     session.trust_env = False
     return session
+
+
+class JsonRpcPoster:
+    """Posts JSON-RPC requests (one, or a batch as a list) to ``url``; a transport failure or an answer that is
+    not JSON raises ``error`` naming the endpoint. Interpreting ``result``/``error`` is the caller's."""
+
+    def __init__(
+        self, url: str, error: type[Exception], *, timeout: float = 30.0, session: requests.Session | None = None
+    ) -> None:
+        self.url = url
+        self.error = error
+        self.timeout = timeout
+        self.session = session or rpc_session(url)
+        self._id = 0
+
+    def request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        self._id += 1
+        return {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
+
+    def post(self, payload: Any) -> Any:
+        try:
+            resp = self.session.post(
+                self.url,
+                data=json.dumps(payload, separators=(",", ":")),
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
+            )
+            resp.raise_for_status()
+            return resp.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise self.error(f"JSON-RPC request to {self.url} failed: {exc}") from None
+
+    def close(self) -> None:
+        self.session.close()

@@ -33,7 +33,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
 from flasharb.exceptions import FlasharbError
-from flasharb.http import rpc_session
+from flasharb.http import JsonRpcPoster
 from flasharb.paths import repo_root
 
 try:  # Rust checksum (a dependency of eth-ape), ~20x faster than eth_utils; same result.
@@ -383,12 +383,11 @@ class PoolLensClient:
         self.words_each_side = words_each_side
         self.with_tokens = with_tokens
         self.timeout = timeout
-        self._session = session or rpc_session(rpc_url)
+        self._http = JsonRpcPoster(rpc_url, LensError, timeout=timeout, session=session)
         self._override = {lens_address: {"code": self.code}}
-        self._id = 0
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     def __enter__(self) -> PoolLensClient:
         return self
@@ -398,21 +397,10 @@ class PoolLensClient:
 
     # ------------------------------------------------------------------ JSON-RPC
     def _post(self, payload: Any) -> Any:
-        try:
-            resp = self._session.post(
-                self.rpc_url,
-                data=json.dumps(payload, separators=(",", ":")),
-                headers={"Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-            resp.raise_for_status()
-            return resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise LensError(f"JSON-RPC request to {self.rpc_url} failed: {exc}") from None
+        return self._http.post(payload)
 
-    def _request(self, method: str, params: list) -> dict:
-        self._id += 1
-        return {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
+    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        return self._http.request(method, params)
 
     @staticmethod
     def _result(answer: Any) -> Any:

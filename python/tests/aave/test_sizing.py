@@ -113,8 +113,7 @@ def test_leftover_collateral_bound_and_real_constants() -> None:
     market = _market(7, [(8_000, 10_500, 0), (8_000, 10_500, 0)])
     position = _position({0: 2_500 * E8}, {1: 3_000 * E8})  # HF 0.667: the collateral side binds first
     cover = max_debt_to_cover(market, position, "A0", "A1")
-    # largest d with percentMul(d, 10500) <= 1500e8 leaves exactly >= 1,000 $ of collateral
-    best = max(d for d in range(1_428 * E8, 1_429 * E8, 1_000) if percent_mul(d, 10_500) <= 1_500 * E8)
+    # the largest d with percentMul(d, 10500) <= 1500e8 leaves exactly >= 1,000 $ of collateral
     assert percent_mul(cover.partial_max, 10_500) <= 1_500 * E8 < percent_mul(cover.partial_max + 1, 10_500)
     assert liquidation_amounts(market, position, "A0", "A1", cover.partial_max + 1).refusal is Refusal.MUST_NOT_LEAVE_DUST
     # the full amount would need 3,150 $ of collateral: more than there is, so all collateral goes

@@ -377,7 +377,6 @@ class HealthScreen:
         r = self._r
         self._forced[i] = _emode_price(market, rules, category) != 0
         for j, reserve in enumerate(market.reserves):
-            cfg = reserve.config
             lt = _collateral_lt(market, rules, category, reserve) if position.is_collateral(reserve.id) else None
             if lt is not None:
                 scaled = position.scaled_collateral.get(reserve.asset, 0)

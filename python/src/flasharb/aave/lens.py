@@ -19,7 +19,6 @@ then unreadable too). Everything else that is wrong raises ``LensError`` saying 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from flasharb.aave.types import EModeCategory, MarketSnapshot, ReserveState, UserPosition
-from flasharb.http import rpc_session
+from flasharb.http import JsonRpcPoster
 from flasharb.lens import LensError, _runtime_code_at, forge_out_dir
 
 __all__ = [
@@ -225,13 +224,12 @@ class AaveLensClient:
         self.users_per_call = users_per_call
         self.max_emode_id = max_emode_id
         self.timeout = timeout
-        self._session = session or rpc_session(rpc_url)
+        self._http = JsonRpcPoster(rpc_url, LensError, timeout=timeout, session=session)
         self._override = {lens_address: {"code": self.code}}
         self._chain_id: int | None = None
-        self._id = 0
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     def __enter__(self) -> AaveLensClient:
         return self
@@ -241,21 +239,10 @@ class AaveLensClient:
 
     # ------------------------------------------------------------------ JSON-RPC
     def _post(self, payload: Any) -> Any:
-        try:
-            resp = self._session.post(
-                self.rpc_url,
-                data=json.dumps(payload, separators=(",", ":")),
-                headers={"Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-            resp.raise_for_status()
-            return resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise LensError(f"JSON-RPC request to {self.rpc_url} failed: {exc}") from None
+        return self._http.post(payload)
 
-    def _request(self, method: str, params: list) -> dict:
-        self._id += 1
-        return {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
+    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        return self._http.request(method, params)
 
     @staticmethod
     def _result(answer: Any, what: str) -> Any:

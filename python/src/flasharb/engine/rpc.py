@@ -7,7 +7,6 @@ methods. The maths never sees this module.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -15,7 +14,7 @@ import requests
 
 from flasharb.engine.errors import RpcError
 from flasharb.engine.types import BlockRef
-from flasharb.http import rpc_session
+from flasharb.http import JsonRpcPoster
 
 __all__ = ["ChainReader", "HttpRpc", "LogEntry", "parse_log"]
 
@@ -58,28 +57,16 @@ class HttpRpc:
     def __init__(self, url: str, *, timeout: float = 30.0, session: requests.Session | None = None) -> None:
         self.url = url
         self.timeout = timeout
-        self._session = session or rpc_session(url)
-        self._id = 0
+        self._http = JsonRpcPoster(url, RpcError, timeout=timeout, session=session)
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     def _post(self, payload: Any) -> Any:
-        try:
-            resp = self._session.post(
-                self.url,
-                data=json.dumps(payload, separators=(",", ":")),
-                headers={"Content-Type": "application/json"},
-                timeout=self.timeout,
-            )
-            resp.raise_for_status()
-            return resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise RpcError(f"JSON-RPC request to {self.url} failed: {exc}") from None
+        return self._http.post(payload)
 
     def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
-        self._id += 1
-        return {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
+        return self._http.request(method, params)
 
     @staticmethod
     def _result(method: str, answer: Any) -> Any:
