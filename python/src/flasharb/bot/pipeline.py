@@ -22,7 +22,8 @@ from flasharb.engine.errors import RpcError as EngineRpcError
 from flasharb.tx import TxError
 from flasharb.metrics import BotMetrics
 from flasharb.risk import RiskContext, RiskManager
-from flasharb.store import Store
+from flasharb.route import PlanError
+from flasharb.store import Store, route_shape
 from flasharb.tx import TxSender
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,31 @@ class Outcome:
     @property
     def exact(self) -> bool:
         return self.realized_profit is not None and self.realized_profit == self.predicted_profit
+
+
+def record_opportunity(batch: Any, opp: Opportunity) -> str:
+    """The opportunity's row in the P&L store (the bot's and the relay recorder's, so both write the same). The
+    route shape is the plan's; a plan this codec cannot read (another version, from a relayed message) is
+    described by its hops instead, so the record is never lost."""
+    try:
+        shape = route_shape(opp.plan)
+    except PlanError:
+        shape = f"{len(opp.cycle)}-hop " + "/".join(h.kind.name for h in opp.cycle)
+    return batch.record_opportunity(
+        route_shape=shape,
+        chain_id=opp.chain_id,
+        block_number=opp.block_number,
+        loan_token=opp.loan_token,
+        amount_in=opp.amount_in,
+        expected_profit=opp.profit_after_premium,
+        premium=opp.flash_premium,
+        gas_estimate=opp.gas_estimate,
+        plan=opp.plan,
+        dexes=[h.dex for h in opp.cycle],
+        pools=opp.pools,
+        lender=opp.lender.name,
+        strategy=opp.strategy,
+    )
 
 
 class Bot:
@@ -199,30 +225,13 @@ class Bot:
             return None
 
     # ------------------------------------------------------------------ bookkeeping (off the hot path)
-    @staticmethod
-    def _record_opportunity(batch: Any, opp: Opportunity) -> str:
-        return batch.record_opportunity(
-            chain_id=opp.chain_id,
-            block_number=opp.block_number,
-            loan_token=opp.loan_token,
-            amount_in=opp.amount_in,
-            expected_profit=opp.profit_after_premium,
-            premium=opp.flash_premium,
-            gas_estimate=opp.gas_estimate,
-            plan=opp.plan,
-            dexes=[h.dex for h in opp.cycle],
-            pools=opp.pools,
-            lender=opp.lender.name,
-            strategy=opp.strategy,
-        )
-
     def _record_block(self, report: BlockReport) -> None:
         with self.store.atomic() as batch:
             for r in report.refusals:
-                opp_id = self._record_opportunity(batch, r.opportunity)
+                opp_id = record_opportunity(batch, r.opportunity)
                 batch.record_decision(opp_id, r.decision, r.reason, r.detail)
             for d in report.dispatches:
-                opp_id = self._record_opportunity(batch, d.opportunity)
+                opp_id = record_opportunity(batch, d.opportunity)
                 batch.record_decision(opp_id, "execute", "ok", f"simulated profit {d.simulated_profit}")
                 if self.sender.dry_run:
                     continue

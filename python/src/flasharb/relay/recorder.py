@@ -22,17 +22,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flasharb.engine.types import Opportunity
 from flasharb.relay.broker import RelayLayout, ensure_recorder
 from flasharb.relay.metrics import RelayMetrics, poll_queue_depth
 from flasharb.relay.wire import WireError, decode_opportunity
-from flasharb.store import Batch, Store, StoreError, TxStatus, UnknownTransaction, route_shape
+from flasharb.bot.pipeline import record_opportunity
+from flasharb.store import Batch, Store, StoreError, TxStatus, UnknownTransaction
 
 __all__ = ["Recorder", "RecorderStats", "record_results"]
 
 log = logging.getLogger(__name__)
 
-STRATEGY = "arbitrage"
 _OPPORTUNITY_DECISIONS = {"sent", "refuse", "drop", "stale", "error"}
 _SKIPPED = {"claimed", "dead_letter"}  # another agent's work, or no opportunity at all: nothing to record
 
@@ -44,33 +43,6 @@ class RecorderStats:
     skipped: int = 0
     retried: int = 0
     bad: int = 0
-
-
-def _route_shape(opp: Opportunity) -> str:
-    """The store's shape from the plan (as ``flasharb run`` records it), else from the cycle's hops."""
-    try:
-        return route_shape(opp.plan)
-    except Exception:
-        return f"{len(opp.cycle)}-hop " + "/".join(h.kind.name for h in opp.cycle)
-
-
-def _record_opportunity(batch: Batch, opp: Opportunity) -> str:
-    """The same row ``Bot._record_opportunity`` writes."""
-    return batch.record_opportunity(
-        route_shape=_route_shape(opp),
-        chain_id=opp.chain_id,
-        block_number=opp.block_number,
-        loan_token=opp.loan_token,
-        amount_in=opp.amount_in,
-        expected_profit=opp.profit_after_premium,
-        premium=opp.flash_premium,
-        gas_estimate=opp.gas_estimate,
-        plan=opp.plan,
-        dexes=[h.dex for h in opp.cycle],
-        pools=opp.pools,
-        lender=opp.lender.name,
-        strategy=getattr(opp, "strategy", STRATEGY),
-    )
 
 
 def _record_one(batch: Batch, r: dict[str, Any], chain_id: int) -> str:
@@ -86,7 +58,7 @@ def _record_one(batch: Batch, r: dict[str, Any], chain_id: int) -> str:
     who = f" [{agent}]"
     if decision in _OPPORTUNITY_DECISIONS:
         opp = decode_opportunity(base64.b64decode(r["opp"]), chain_id=chain_id)
-        oid = _record_opportunity(batch, opp)
+        oid = record_opportunity(batch, opp)
         detail = str(r.get("detail") or "")
         if decision == "sent":
             batch.record_decision(oid, "execute", "ok", detail + who)
