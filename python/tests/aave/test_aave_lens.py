@@ -3,32 +3,18 @@ the oracle, the tokens and the AaveProtocolDataProvider answer at the same block
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 import pytest
+from aave_chain import MINTABLE_ABI
+from aave_chain import abi as _abi
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 from web3 import Web3
 
 from flasharb.aave.lens import AaveLensClient, LensError, decode_market, decode_positions
 from flasharb.aave.types import ReserveConfig
-from flasharb.paths import repo_root
 
 pytestmark = pytest.mark.chain
 RAY = 10**27
-ERC20_ABI = [
-    {"name": "approve", "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"type": "address"}, {"type": "uint256"}], "outputs": [{"type": "bool"}]},
-    {"name": "mint", "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"type": "address"}, {"type": "uint256"}], "outputs": [{"type": "bool"}]},
-]
-
-
-@cache
-def _abi(path: str) -> list:
-    root = repo_root() / "node_modules" / "@aave" / "core-v3" / "artifacts" / "contracts"
-    return json.loads((root / path).read_text())["abi"]
 
 
 def _ray_mul(a: int, b: int) -> int:
@@ -147,7 +133,7 @@ def _borrow(devchain, w3, aave, user: str) -> str:
     """``user`` (an unlocked dev account) supplies 10 WETH and borrows 5,000 USDC."""
     weth = devchain.replica.token("WETH").address
     usdc = devchain.replica.token("USDC").address
-    token = w3.eth.contract(address=to_checksum_address(weth), abi=ERC20_ABI)
+    token = w3.eth.contract(address=to_checksum_address(weth), abi=_abi(MINTABLE_ABI))
     pool = w3.eth.contract(address=aave.pool, abi=_abi("protocol/pool/Pool.sol/Pool.json"))
     for fn in (
         token.functions.mint(user, 10 * 10**18),

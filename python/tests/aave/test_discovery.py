@@ -3,31 +3,17 @@ with exactly the users and reserves they touched, persistence, chunking, a reorg
 
 from __future__ import annotations
 
-import json
-from functools import cache
-
 import pytest
+from aave_chain import MINTABLE_ABI
+from aave_chain import abi as _abi
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from flasharb.aave.discovery import TOPICS, BorrowerBook, DiscoveryError
 from flasharb.engine.errors import RpcError
 from flasharb.engine.rpc import HttpRpc
-from flasharb.paths import repo_root
 
 pytestmark = pytest.mark.chain
-ERC20_ABI = [
-    {"name": "approve", "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"type": "address"}, {"type": "uint256"}], "outputs": [{"type": "bool"}]},
-    {"name": "mint", "type": "function", "stateMutability": "nonpayable",
-     "inputs": [{"type": "address"}, {"type": "uint256"}], "outputs": [{"type": "bool"}]},
-]
-
-
-@cache
-def _abi(path: str) -> list:
-    root = repo_root() / "node_modules" / "@aave" / "core-v3" / "artifacts" / "contracts"
-    return json.loads((root / path).read_text())["abi"]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +30,7 @@ def _supply_and_borrow(devchain, w3, aave, user: str, borrow: bool = True) -> No
     """``user`` (an unlocked dev account) supplies 10 WETH and, if asked, borrows 5,000 USDC."""
     weth = to_checksum_address(devchain.replica.token("WETH").address)
     usdc = to_checksum_address(devchain.replica.token("USDC").address)
-    token = w3.eth.contract(address=weth, abi=ERC20_ABI)
+    token = w3.eth.contract(address=weth, abi=_abi(MINTABLE_ABI))
     pool = w3.eth.contract(address=aave.pool, abi=_abi("protocol/pool/Pool.sol/Pool.json"))
     _send(w3, token.functions.mint(user, 10 * 10**18), user)
     _send(w3, token.functions.approve(aave.pool, 10 * 10**18), user)
@@ -151,7 +137,7 @@ def test_liquidation_touches_user_and_atoken_receiving_liquidator(devchain, aave
     usdc = to_checksum_address(devchain.replica.token("USDC").address)
     oracle = w3.eth.contract(address=aave.oracle, abi=_abi("mocks/oracle/PriceOracle.sol/PriceOracle.json"))
     _send(w3, oracle.functions.setAssetPrice(weth, 2_550 * 10**8), liquidator)  # WETH -15%: HF 0.92
-    token = w3.eth.contract(address=usdc, abi=ERC20_ABI)
+    token = w3.eth.contract(address=usdc, abi=_abi(MINTABLE_ABI))
     pool = w3.eth.contract(address=aave.pool, abi=_abi("protocol/pool/Pool.sol/Pool.json"))
     _send(w3, token.functions.mint(liquidator, 3_000 * 10**6), liquidator)
     _send(w3, token.functions.approve(aave.pool, 3_000 * 10**6), liquidator)
