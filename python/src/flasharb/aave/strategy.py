@@ -96,7 +96,6 @@ class HealthDrift:
 @dataclass(slots=True)
 class LiquidationStats:
     borrowers: int = 0
-    candidates: int = 0
     liquidatable: int = 0
     offered: int = 0
     unprofitable: int = 0
@@ -104,7 +103,6 @@ class LiquidationStats:
     drift_checked: int = 0
     drift_mismatches: int = 0
     last_drift: list[HealthDrift] = field(default_factory=list)
-    stages_ms: dict[str, float] = field(default_factory=dict)
 
 
 class LiquidationStrategy:
@@ -128,6 +126,7 @@ class LiquidationStrategy:
         self.screen: HealthScreen | None = None
         self.market: MarketSnapshot | None = None
         self.router: SwapRouter | None = None
+        self._router_core: Any = None  # the engine core the router's pool list came from
         self.stats = LiquidationStats()
         self._offered: dict[str, tuple[int, tuple]] = {}  # user -> (block, what was offered)
         self._owned = list(owned)
@@ -157,7 +156,7 @@ class LiquidationStrategy:
         users = self.book.borrowers()  # a supplier who borrows later is touched by that Borrow
         positions = self.lens.positions(users, head.number) if users else []
         self.screen = HealthScreen(self.market, [p for p in positions if _has_position(p)])
-        self.router = SwapRouter(self.engine.registry.pools(), self.engine.sync.states)
+        self._new_router()
         self.stats.borrowers = len(self.screen)
         return self._detect(head)
 
@@ -165,8 +164,8 @@ class LiquidationStrategy:
         if update is None or self.screen is None:
             return []
         head = update.head
-        if update.full_resync or update.reorg or self.router is None:
-            self.router = SwapRouter(self.engine.registry.pools(), self.engine.sync.states)
+        if update.full_resync or update.reorg or self._router_core is not self.engine.core:
+            self._new_router()  # the engine re-read everything, or found new pools
         if update.reorg or update.full_resync:
             scan = self.book.sync(head.number)  # checks its own last block against the chain
             touched = set(scan.touched | scan.new_users)
@@ -189,6 +188,10 @@ class LiquidationStrategy:
                     self.screen.remove(pos.user)
         self.stats.borrowers = len(self.screen)
         return self._detect(head)
+
+    def _new_router(self) -> None:
+        self.router = SwapRouter(self.engine.registry.pools(), self.engine.sync.states)
+        self._router_core = self.engine.core
 
     def prefetch(self) -> None:
         """Starts reading the market at the latest block on a worker thread, while the engine syncs the pools:
