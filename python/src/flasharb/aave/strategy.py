@@ -54,7 +54,7 @@ class LiquidationConfig:
     pool: str
     addresses_provider: str
     start_block: int = 0
-    a_tokens: tuple[str, ...] = ()
+    a_tokens: tuple[str, ...] = ()  # empty: every reserve's aToken, read from the market at start
     gas_liquidation: int = 250_000
     horizon_s: int = 120
     retry_blocks: int = 25
@@ -150,8 +150,10 @@ class LiquidationStrategy:
     # ------------------------------------------------------------------ the HeadStrategy surface
     def start(self, head: BlockRef) -> list[Opportunity]:
         """Discovers every user from the Pool's events up to ``head``, reads all positions and the market."""
-        self.book.sync(head.number)
         self.market = self.lens.market(head.number)
+        if not self.book.a_tokens:  # aToken transfers move collateral without a Pool event: follow them too
+            self.book.a_tokens = tuple(r.a_token for r in self.market.reserves)
+        self.book.sync(head.number)
         rules_for_revision(self.market.pool_revision)  # an unmodelled Pool revision fails here, by name
         users = self.book.borrowers()  # a supplier who borrows later is touched by that Borrow
         positions = self.lens.positions(users, head.number) if users else []
