@@ -142,3 +142,27 @@ async def _a_liquidation_that_would_not_pay_is_left_alone_with_its_reason(devcha
 
 def devchain_nonce(aave: AaveChain, address: str) -> int:
     return aave.w3.eth.get_transaction_count(address)
+
+
+def test_a_failed_read_skips_one_head_of_liquidations_not_the_bot(devchain, chain_snapshot, aave, tmp_path):
+    asyncio.run(_a_failed_read_skips_one_head(devchain, chain_snapshot, aave, tmp_path))
+
+
+async def _a_failed_read_skips_one_head(devchain, chain_snapshot, aave, tmp_path):
+    spec, signer = _spec(devchain, tmp_path)
+    async with open_bot(spec, signer) as bot:
+        bot.start()
+        strategy = bot.engine.strategies[0]
+        _move_prices(aave)
+        lenses = (strategy.lens._http, strategy._prefetch_lens._http)
+        urls = [h.url for h in lenses]
+        for h in lenses:  # the node stops answering the lens (a dead port)
+            h.url = "http://127.0.0.1:9"
+        report = await bot.process_block()
+        assert report is not None and not [d for d in report.dispatches if d.opportunity.liquidation]
+        assert strategy.stats.failures == 1 and strategy.screen is None
+        for h, url in zip(lenses, urls):
+            h.url = url
+        await _run(bot, 2)  # re-reads everything, then liquidates as usual
+        liquidated = [o for o in bot.outcomes if o.dispatch.opportunity.strategy == LIQUIDATION]
+        assert liquidated and all(o.exact for o in liquidated)

@@ -28,12 +28,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from flasharb.aave.discovery import BorrowerBook
+from flasharb.aave.discovery import BorrowerBook, DiscoveryError
 from flasharb.aave.health import HealthScreen, rules_for_revision
-from flasharb.aave.lens import AaveLensClient
+from flasharb.aave.lens import AaveLensClient, LensError
 from flasharb.aave.sizing import LiquidationPlan, best_liquidation, liquidation_amounts
 from flasharb.aave.types import MarketSnapshot, UserPosition
 from flasharb.engine.paths import SwapPath, SwapRouter
+from flasharb.engine.errors import RpcError
 from flasharb.engine.rpc import HttpRpc
 from flasharb.engine.state import SyncUpdate
 from flasharb.engine.types import LIQUIDATION, BlockRef, LiquidationTarget, Opportunity
@@ -102,6 +103,7 @@ class LiquidationStats:
     no_route: int = 0
     drift_checked: int = 0
     drift_mismatches: int = 0
+    failures: int = 0  # heads skipped after a failed read
     last_drift: list[HealthDrift] = field(default_factory=list)
 
 
@@ -163,8 +165,23 @@ class LiquidationStrategy:
         return self._detect(head)
 
     def step(self, update: SyncUpdate | None) -> list[Opportunity]:
-        if update is None or self.screen is None:
+        """The head's liquidations. A failed read (node, lens, log scan) costs this head's liquidations, never
+        the bot's arbitrage: the strategy re-reads everything at the next head."""
+        if update is None:
             return []
+        try:
+            if self.screen is None:
+                return self.start(update.head)
+            return self._step(update)
+        except (LensError, DiscoveryError, RpcError, OSError) as exc:
+            log.warning("liquidation strategy skipped block %d (%s); re-reading everything next", update.head.number,
+                        exc)  # fmt: skip
+            self.screen = None
+            self.stats.failures += 1
+            return []
+
+    def _step(self, update: SyncUpdate) -> list[Opportunity]:
+        assert self.screen is not None and self.market is not None
         head = update.head
         if update.full_resync or update.reorg or self._router_core is not self.engine.core:
             self._new_router()  # the engine re-read everything, or found new pools
