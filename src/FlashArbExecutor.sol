@@ -12,7 +12,8 @@ import {IFlashArbExecutor} from "./interfaces/IFlashArbExecutor.sol";
 /// @title FlashArbExecutor
 /// @notice Executes arbitrage plans (docs/route-encoding.md) over Uniswap V2-style pairs and V3-style pools, or an
 ///         Aave V3 liquidation whose collateral is sold back through them, funded by an Aave V3 or Balancer V2 flash
-///         loan or by its own balance, and reverts unless the run earns at least the plan's min profit. No selfdestruct, no delegatecall, no standing approvals.
+///         loan or by its own balance, and reverts unless the run earns at least the plan's min profit.
+///         No selfdestruct, no delegatecall, no standing approvals.
 contract FlashArbExecutor is ExecutorAccess, AaveV3Lender, BalancerV2Lender {
     uint256 internal constant LENDER_CAPITAL = 0;
     uint256 internal constant LENDER_AAVE_SIMPLE = 1;
