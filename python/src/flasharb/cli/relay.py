@@ -35,6 +35,18 @@ def _engine_config(replica_file: Path | None, deadline_blocks: int | None):
     return EngineConfig.polygon_mainnet(**extra) if extra else EngineConfig.polygon_mainnet()
 
 
+def _liquidation_config(replica_file: Path | None):
+    """The Aave market ``--liquidations`` watches: the replica's (its ``-aave.json`` beside the replica
+    file), or Polygon's."""
+    from flasharb.aave.strategy import LiquidationConfig
+    from flasharb.devchain import ReplicaAave
+
+    if replica_file:
+        aave_file = replica_file.with_name(replica_file.stem + "-aave.json")
+        return LiquidationConfig.from_replica(ReplicaAave.load(aave_file))
+    return LiquidationConfig.polygon_mainnet()
+
+
 def _urls(ctx, rpc_urls) -> tuple[str, ...]:
     cfg = settings(ctx)
     urls = tuple(rpc_urls) or ((str(cfg.rpc_url),) if cfg.rpc_url else ())
@@ -58,8 +70,14 @@ def _stop_on_signals() -> asyncio.Event:
 @_replica
 @click.option("--deadline-blocks", type=int, default=None, help="Blocks an opportunity stays valid.")
 @click.option("--blocks", type=int, default=None, help="Stop after this many heads [default: until signalled].")
+@click.option(
+    "--liquidations",
+    is_flag=True,
+    help="Also publish Aave V3 liquidations of borrowers under health factor 1 (the replica's market, else "
+    "Polygon's).",
+)
 @click.pass_context
-def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
+def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks, liquidations):
     """Per new head: collect, sync, detect, size, and publish each opportunity to the relay."""
     import nats
 
@@ -71,6 +89,7 @@ def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
 
     urls = _urls(ctx, rpc_urls)
     config = _engine_config(replica_file, deadline_blocks)
+    liquidation_config = _liquidation_config(replica_file) if liquidations else None
     state_dir = (state(ctx).config_file.parent if state(ctx).config_file else Path.cwd()) / ".flasharb"
     state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -82,6 +101,17 @@ def scan(ctx, nats_url, rpc_urls, replica_file, deadline_blocks, blocks):
         await ensure_relay(js, layout)
         publisher = Publisher(js, layout)
         engine = Engine.connect(config, urls[0], registry_path=state_dir / f"registry-{config.chain_id}.sqlite")
+        if liquidation_config is not None:  # the liquidation strategy beside the engine, as `flasharb run`
+            from flasharb.aave.strategy import LiquidationStrategy
+            from flasharb.bot.sources import StrategySet
+
+            book = str(state_dir / f"borrowers-{config.chain_id}.sqlite")
+            try:
+                strategy = LiquidationStrategy.connect(liquidation_config, engine, urls[0], book_path=book)
+            except BaseException:
+                engine.close()
+                raise
+            engine = StrategySet(engine, [strategy])
         try:
             await publisher.publish_all(engine.start())
 

@@ -3,8 +3,9 @@
 The spec is ``docs/relay-wire-format.md``; the golden vectors in ``python/tests/relay/vectors.json`` follow it.
 Everything is big-endian and laid out with stdlib ``struct`` (ADR 0005): a fixed 252-byte header (format
 version and message type first, then chain, block, deadline, the content-derived opportunity id, the loan and
-the profit and gas figures), then the pools (20 bytes each), the cycle's hops (fixed 99 bytes + the DEX name)
-and the executor plan bytes exactly as ``execute(bytes)`` takes them.
+the profit and gas figures), for a liquidation (message type 2) the fixed 148-byte ``LiquidationTarget``,
+then the pools (20 bytes each), the cycle's hops (fixed 99 bytes + the DEX name) and the executor plan bytes
+exactly as ``execute(bytes)`` takes them.
 
 Decoding never trusts the sender: an unknown version or message type, a message for another chain, a truncated
 or oversized message, trailing bytes, a bad enum or an id that does not match the content each raise a
@@ -24,7 +25,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     def _keccak256(data: bytes):  # type: ignore[no-redef]
         return _ck.new(digest_bits=256, data=data)
 
-from flasharb.engine.types import CycleHop, Opportunity, PoolKind
+from flasharb.engine.types import ARBITRAGE, LIQUIDATION, CycleHop, LiquidationTarget, Opportunity, PoolKind
 from flasharb.exceptions import FlasharbError
 from flasharb.route import Lender
 from flasharb.store.store import opportunity_id as _store_opportunity_id
@@ -32,9 +33,11 @@ from flasharb.store.store import opportunity_id as _store_opportunity_id
 __all__ = [
     "WIRE_VERSION",
     "MSG_OPPORTUNITY",
+    "MSG_LIQUIDATION",
     "MAX_MESSAGE_BYTES",
     "HEADER",
     "HOP",
+    "LIQUIDATION_TARGET",
     "Envelope",
     "WireError",
     "UnknownVersion",
@@ -51,10 +54,13 @@ __all__ = [
 ]
 
 WIRE_VERSION = 1
-MSG_OPPORTUNITY = 1
+MSG_OPPORTUNITY = 1  # an arbitrage opportunity
+MSG_LIQUIDATION = 2  # a liquidation opportunity: the same header, then its LiquidationTarget
 MAX_MESSAGE_BYTES = 4096
 MAX_DEX_NAME = 32
-STRATEGY = "arbitrage"  # the P&L store's strategy name: the wire id equals the store's opportunity id
+# message type <-> the P&L store's strategy name (the wire id equals the store's opportunity id)
+_TYPE_STRATEGY = {MSG_OPPORTUNITY: ARBITRAGE, MSG_LIQUIDATION: LIQUIDATION}
+_STRATEGY_TYPE = {v: k for k, v in _TYPE_STRATEGY.items()}
 
 FLAG_CAPPED = 0x01
 
@@ -66,7 +72,15 @@ HEADER = struct.Struct(">BBBB QQ32sQ32s 20s QQ QQ qQ QQ Q QQ QQ qQ QQ BBH")
 # pool, kind (1 V2, 2 V3), zeroForOne, fee pips | token in, token out, amount in (u128), amount out (u128) |
 # dex name length (the name follows)
 HOP = struct.Struct(">20sBBI 20s20sQQQQ B")
+# user, collateral, debt | debt to cover (u128), seized (u128), protocol fee (u128) |
+# health factor (u256, wad) | pool revision (u64)
+LIQUIDATION_TARGET = struct.Struct(">20s20s20s QQQQQQ 32s Q")
 _PREFIX = struct.Struct(">BBBBQ")  # what peek() reads: version, type, flags, lender, chain id
+
+# where a plan's first step starts (after the 59-byte plan header) and a liquidation step's op byte
+# (docs/route-encoding.md): op, collateral asset, user
+PLAN_FIRST_STEP = 59
+LIQUIDATION_OP = 0x03
 
 _KIND_CODE = {PoolKind.V2: 1, PoolKind.V3: 2}
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
@@ -146,9 +160,63 @@ def _i128(v: int) -> tuple[int, int]:
 
 
 def opportunity_id(opp: Opportunity) -> bytes:
-    """The content-derived id (32 bytes): the P&L store's ``opportunity_id`` of the same opportunity, so a
-    relay id, a ``Nats-Msg-Id`` and a store row all name it the same way."""
-    return bytes.fromhex(_store_opportunity_id(opp.chain_id, opp.block_number, STRATEGY, opp.plan))
+    """The content-derived id (32 bytes): the P&L store's ``opportunity_id`` of the same opportunity (under
+    its own strategy), so a relay id, a ``Nats-Msg-Id`` and a store row all name it the same way."""
+    return bytes.fromhex(_store_opportunity_id(opp.chain_id, opp.block_number, opp.strategy, opp.plan))
+
+
+def _message_type(opp: Opportunity) -> int:
+    msg_type = _STRATEGY_TYPE.get(opp.strategy)
+    if msg_type is None:
+        raise Unencodable(f"no message type for strategy {opp.strategy!r}")
+    if (msg_type == MSG_LIQUIDATION) != (opp.liquidation is not None):
+        raise Unencodable(f"a {opp.strategy} opportunity with liquidation={opp.liquidation!r}")
+    return msg_type
+
+
+def _pack_target(t: LiquidationTarget) -> bytes:
+    if not 0 <= t.health_factor < 1 << 256:
+        raise Unencodable(f"{t.health_factor} does not fit a uint256")
+    return LIQUIDATION_TARGET.pack(
+        _addr_bytes(t.user),
+        _addr_bytes(t.collateral),
+        _addr_bytes(t.debt),
+        *_u128(t.debt_to_cover),
+        *_u128(t.seized),
+        *_u128(t.protocol_fee),
+        t.health_factor.to_bytes(32, "big"),
+        t.pool_revision,
+    )
+
+
+def _plan_matches_target(plan: bytes, loan_token: bytes, t: bytes) -> bool:
+    """Whether the plan's first step is the target's liquidation: op 0x03, the target's collateral and user,
+    and the target's debt is the loan token (the step's debt asset is the plan's token). ``t`` is the packed
+    target."""
+    s = PLAN_FIRST_STEP
+    return (
+        len(plan) >= s + 41
+        and plan[s] == LIQUIDATION_OP
+        and plan[s + 1 : s + 21] == t[20:40]
+        and plan[s + 21 : s + 41] == t[0:20]
+        and t[40:60] == loan_token
+    )
+
+
+def _unpack_target(data: bytes, off: int) -> LiquidationTarget:
+    user, collateral, debt, dc_h, dc_l, s_h, s_l, pf_h, pf_l, hf, revision = LIQUIDATION_TARGET.unpack_from(
+        data, off
+    )
+    return LiquidationTarget(
+        user=_checksum(user),
+        collateral=_checksum(collateral),
+        debt=_checksum(debt),
+        debt_to_cover=(dc_h << 64) | dc_l,
+        seized=(s_h << 64) | s_l,
+        protocol_fee=(pf_h << 64) | pf_l,
+        health_factor=int.from_bytes(hf, "big"),
+        pool_revision=revision,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- encode
@@ -159,11 +227,12 @@ def encode_opportunity(opp: Opportunity) -> bytes:
         raise Unencodable(f"block hash is not 32 bytes: {opp.block_hash!r}")
     if len(opp.pools) > 255 or len(opp.cycle) > 255 or len(opp.plan) > 0xFFFF:
         raise Unencodable("too many pools or hops, or plan too long")
+    msg_type = _message_type(opp)
     try:
         parts = [
             HEADER.pack(
                 WIRE_VERSION,
-                MSG_OPPORTUNITY,
+                msg_type,
                 FLAG_CAPPED if opp.capped else 0,
                 int(opp.lender),
                 opp.chain_id,
@@ -186,6 +255,11 @@ def encode_opportunity(opp: Opportunity) -> bytes:
                 len(opp.plan),
             )
         ]
+        if opp.liquidation is not None:
+            target = _pack_target(opp.liquidation)
+            if not _plan_matches_target(opp.plan, _addr_bytes(opp.loan_token), target):
+                raise Unencodable("the plan does not start with the target's liquidation, or debt != loan")
+            parts.append(target)
         parts.extend(_addr_bytes(p) for p in opp.pools)
         for h in opp.cycle:
             dex = h.dex.encode()
@@ -241,7 +315,7 @@ def peek(data: bytes, *, chain_id: int | None = None) -> Envelope:
         raise Truncated(f"message of {len(data)} bytes has no version and type")
     if data[0] != WIRE_VERSION:
         raise UnknownVersion(f"wire version {data[0]} (this build reads {WIRE_VERSION})")
-    if data[1] != MSG_OPPORTUNITY:
+    if data[1] not in _TYPE_STRATEGY:
         raise UnknownMessageType(f"message type {data[1]}")
     if len(data) < _PREFIX.size:
         raise Truncated(f"message of {len(data)} bytes has no chain id")
@@ -258,7 +332,7 @@ def decode_opportunity(data: bytes, *, chain_id: int | None = None) -> Opportuni
     if len(data) < HEADER.size:
         raise Truncated(f"message of {len(data)} bytes is shorter than the {HEADER.size}-byte header")
     (
-        _v, _t, flags, lender, chain, block_number, block_hash, deadline, opp_id, loan_token,
+        _v, msg_type, flags, lender, chain, block_number, block_hash, deadline, opp_id, loan_token,
         ai_h, ai_l, eo_h, eo_l, gp_h, gp_l, fp_h, fp_l, gas_estimate, gpr_h, gpr_l, gc_h, gc_l,
         np_h, np_l, mp_h, mp_l, n_pools, n_hops, plan_len,
     ) = HEADER.unpack_from(data)  # fmt: skip
@@ -269,9 +343,14 @@ def decode_opportunity(data: bytes, *, chain_id: int | None = None) -> Opportuni
     except ValueError:
         raise Malformed(f"unknown lender {lender}") from None
     off = HEADER.size
+    target = None
+    if msg_type == MSG_LIQUIDATION:
+        off += LIQUIDATION_TARGET.size
     need = off + 20 * n_pools + HOP.size * n_hops + plan_len
     if len(data) < need:
         raise Truncated(f"message of {len(data)} bytes, its counts need at least {need}")
+    if msg_type == MSG_LIQUIDATION:
+        target = _unpack_target(data, HEADER.size)
     pools = tuple(_checksum(data[off + 20 * i : off + 20 * i + 20]) for i in range(n_pools))
     off += 20 * n_pools
     hops = []
@@ -307,6 +386,10 @@ def decode_opportunity(data: bytes, *, chain_id: int | None = None) -> Opportuni
         raise Truncated(f"message of {len(data)} bytes ends inside the {plan_len}-byte plan")
     if len(data) > end:
         raise Oversized(f"{len(data) - end} bytes after the plan")
+    if target is not None and not _plan_matches_target(
+        data[off:end], loan_token, data[HEADER.size : HEADER.size + LIQUIDATION_TARGET.size]
+    ):
+        raise Malformed("the plan does not start with the target's liquidation (or debt != loan token)")
     opp = Opportunity(
         chain_id=chain,
         block_number=block_number,
@@ -327,6 +410,8 @@ def decode_opportunity(data: bytes, *, chain_id: int | None = None) -> Opportuni
         plan=data[off:end],
         pools=pools,
         capped=bool(flags & FLAG_CAPPED),
+        strategy=_TYPE_STRATEGY[msg_type],
+        liquidation=target,
     )
     if opportunity_id(opp) != opp_id:
         raise Malformed("opportunity id does not match the content")
