@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-__all__ = ["rpc_session", "JsonRpcPoster"]
+__all__ = ["rpc_session", "JsonRpcPoster", "JsonRpcClient"]
 
 
 def rpc_session(url: str) -> requests.Session:
@@ -52,3 +52,25 @@ class JsonRpcPoster:
 
     def close(self) -> None:
         self.session.close()
+
+
+class JsonRpcClient:
+    """What a synchronous JSON-RPC reader shares: a ``JsonRpcPoster`` in ``_http`` (set by the subclass),
+    ``_post``/``_request``, ``close`` and use as a context manager."""
+
+    _http: JsonRpcPoster
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):  # noqa: ANN204 - the subclass's own type
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _post(self, payload: Any) -> Any:
+        return self._http.post(payload)
+
+    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
+        return self._http.request(method, params)

@@ -33,7 +33,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
 from flasharb.exceptions import FlasharbError
-from flasharb.http import JsonRpcPoster
+from flasharb.http import JsonRpcClient, JsonRpcPoster
 from flasharb.paths import repo_root
 
 try:  # Rust checksum (a dependency of eth-ape), ~20x faster than eth_utils; same result.
@@ -354,7 +354,7 @@ def _address_of(raw: bytes) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- client
-class PoolLensClient:
+class PoolLensClient(JsonRpcClient):
     """Reads pools through the lens over raw JSON-RPC (one keep-alive HTTP session).
 
     ``batch_size`` bounds the pools per ``eth_call`` (gas: a V3 pool with 2 words each side and a few ticks
@@ -386,22 +386,7 @@ class PoolLensClient:
         self._http = JsonRpcPoster(rpc_url, LensError, timeout=timeout, session=session)
         self._override = {lens_address: {"code": self.code}}
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PoolLensClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ JSON-RPC
-    def _post(self, payload: Any) -> Any:
-        return self._http.post(payload)
-
-    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
-        return self._http.request(method, params)
-
     @staticmethod
     def _result(answer: Any) -> Any:
         if not isinstance(answer, dict):

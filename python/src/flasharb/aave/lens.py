@@ -31,7 +31,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from flasharb.aave.types import EModeCategory, MarketSnapshot, ReserveState, UserPosition
-from flasharb.http import JsonRpcPoster
+from flasharb.http import JsonRpcClient, JsonRpcPoster
 from flasharb.lens import LensError, _runtime_code_at, forge_out_dir
 
 __all__ = [
@@ -188,7 +188,7 @@ def decode_positions(data: bytes, users: Sequence[str]) -> PositionsRead:
 
 
 # ---------------------------------------------------------------------------------------------- client
-class AaveLensClient:
+class AaveLensClient(JsonRpcClient):
     """Reads one Aave V3 market through the lens over raw JSON-RPC (one keep-alive HTTP session).
 
     Give the market's ``addresses_provider``, or its ``pool`` (the provider is then read from the Pool's
@@ -228,22 +228,7 @@ class AaveLensClient:
         self._override = {lens_address: {"code": self.code}}
         self._chain_id: int | None = None
 
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AaveLensClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------------ JSON-RPC
-    def _post(self, payload: Any) -> Any:
-        return self._http.post(payload)
-
-    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
-        return self._http.request(method, params)
-
     @staticmethod
     def _result(answer: Any, what: str) -> Any:
         if not isinstance(answer, dict) or ("result" not in answer and "error" not in answer):

@@ -14,7 +14,7 @@ import requests
 
 from flasharb.engine.errors import RpcError
 from flasharb.engine.types import BlockRef
-from flasharb.http import JsonRpcPoster
+from flasharb.http import JsonRpcClient, JsonRpcPoster
 
 __all__ = ["ChainReader", "HttpRpc", "LogEntry", "parse_log"]
 
@@ -51,22 +51,13 @@ def parse_log(raw: dict[str, Any]) -> LogEntry:
     )
 
 
-class HttpRpc:
+class HttpRpc(JsonRpcClient):
     """JSON-RPC over HTTP. ``call`` raises ``RpcError`` (with the node's ``code``) on any failure."""
 
     def __init__(self, url: str, *, timeout: float = 30.0, session: requests.Session | None = None) -> None:
         self.url = url
         self.timeout = timeout
         self._http = JsonRpcPoster(url, RpcError, timeout=timeout, session=session)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _post(self, payload: Any) -> Any:
-        return self._http.post(payload)
-
-    def _request(self, method: str, params: list[Any]) -> dict[str, Any]:
-        return self._http.request(method, params)
 
     @staticmethod
     def _result(method: str, answer: Any) -> Any:
