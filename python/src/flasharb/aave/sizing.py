@@ -74,6 +74,7 @@ __all__ = [
     "liquidation_amounts",
     "max_debt_to_cover",
     "best_liquidation",
+    "plan_for",
 ]
 
 QuoteBack = Callable[[str, str, int], int]
@@ -395,7 +396,9 @@ def max_debt_to_cover(
     return _max_cover(ctx, collateral_asset, debt_asset)
 
 
-def _plan(user: str, liq: Liquidation, quote_back: QuoteBack, premium_bps: int) -> LiquidationPlan:
+def plan_for(user: str, liq: Liquidation, quote_back: QuoteBack, premium_bps: int) -> LiquidationPlan:
+    """``liq`` (a ``liquidation_amounts`` outcome) priced: the swap back of its seized collateral, the flash
+    premium (percentMul of debtToCover) and the profit."""
     premium = percent_mul(liq.debt_to_cover, premium_bps)
     if liq.refusal is not None:
         return LiquidationPlan(user, liq.collateral_asset, liq.debt_asset, liq.debt_to_cover, liq.actual_debt,
@@ -434,7 +437,7 @@ def best_liquidation(
 
             def evaluate(d: int, ctx: _Context = ctx, coll: str = coll, debt: str = debt) -> LiquidationPlan:
                 if d not in memo:
-                    memo[d] = _plan(position.user, _size(ctx, coll, debt, d), quote_back, premium_bps)
+                    memo[d] = plan_for(position.user, _size(ctx, coll, debt, d), quote_back, premium_bps)
                 return memo[d]
 
             cover = _max_cover(ctx, coll, debt)
@@ -450,15 +453,11 @@ def best_liquidation(
                 # profit still rising at the top (the usual case: the bonus beats the swap's slippage): with a
                 # unimodal profit the top is the best, no search needed
                 below = hi - max(1, hi // 1000)
-                if below >= 1 and evaluate(below).profit <= tried[-1].profit:
-                    for plan in tried:
-                        if best is None or _rank(plan) > _rank(best):
-                            best = plan
-                    continue
+                rising = below >= 1 and evaluate(below).profit <= tried[-1].profit
                 lo = 1
                 # stop at a millionth of the amount: finer steps change the profit by less than the rounding
                 tolerance = max(3, hi // 1_000_000)
-                for _ in range(search_steps):
+                for _ in range(0 if rising else search_steps):
                     if hi - lo < tolerance:
                         break
                     m1, m2 = lo + (hi - lo) // 3, hi - (hi - lo) // 3
@@ -466,7 +465,8 @@ def best_liquidation(
                         lo = m1 + 1
                     else:
                         hi = m2 - 1
-                tried.extend(evaluate(d) for d in (range(lo, hi + 1) if hi - lo <= 8 else (lo, (lo + hi) // 2, hi)))
+                if not rising:
+                    tried.extend(evaluate(d) for d in (range(lo, hi + 1) if hi - lo <= 8 else (lo, (lo + hi) // 2, hi)))
             for plan in tried:
                 if best is None or _rank(plan) > _rank(best):
                     best = plan

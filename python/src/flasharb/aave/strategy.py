@@ -31,7 +31,7 @@ from typing import Any
 from flasharb.aave.discovery import BorrowerBook, DiscoveryError
 from flasharb.aave.health import HealthScreen, rules_for_revision
 from flasharb.aave.lens import AaveLensClient, LensError
-from flasharb.aave.sizing import LiquidationPlan, best_liquidation, liquidation_amounts
+from flasharb.aave.sizing import LiquidationPlan, best_liquidation, liquidation_amounts, plan_for
 from flasharb.aave.types import MarketSnapshot, UserPosition
 from flasharb.engine.paths import SwapPath, SwapRouter
 from flasharb.engine.errors import RpcError
@@ -298,7 +298,7 @@ class LiquidationStrategy:
         plan = best_liquidation(market, position, quote_back, bps, ts)
         if plan is None or plan.debt_to_cover <= 0 or (plan.reason or "").startswith("refused"):
             return None
-        plan = self._stable(market, position, plan, router, bps)
+        plan = self._stable(market, position, plan, quote_back, bps)
         if plan is None:
             return None
         source = next((s for s in lenders.sources(plan.debt_asset) if s.available >= plan.debt_to_cover), None)
@@ -372,7 +372,7 @@ class LiquidationStrategy:
         )
 
     def _stable(
-        self, market: MarketSnapshot, position: UserPosition, plan: LiquidationPlan, router: SwapRouter, bps: int
+        self, market: MarketSnapshot, position: UserPosition, plan: LiquidationPlan, quote_back: Any, bps: int
     ) -> LiquidationPlan | None:
         """``plan`` with a ``debtToCover`` whose outcome is the same now and ``horizon_s`` later (uncapped by the
         close factor and the user's collateral), shrunk by 0.1% steps when the cap binds."""
@@ -388,14 +388,7 @@ class LiquidationStrategy:
             if (now.actual_debt, now.seized, now.protocol_fee) == (later.actual_debt, later.seized, later.protocol_fee) and (
                 now.actual_debt == d
             ):
-                if d == plan.debt_to_cover:
-                    return plan
-                out = router.quote(plan.collateral_asset, plan.debt_asset, now.seized)
-                premium = (d * bps + 5_000) // 10_000 if bps else 0  # Aave's percentMul
-                return LiquidationPlan(
-                    plan.user, plan.collateral_asset, plan.debt_asset, d, now.actual_debt, now.seized,
-                    now.protocol_fee, out, premium, out - d - premium,
-                )  # fmt: skip
+                return plan if d == plan.debt_to_cover else plan_for(plan.user, now, quote_back, bps)
             d = min(d, now.actual_debt) * 999 // 1000
             if d <= 0:
                 return None
