@@ -12,7 +12,6 @@ import dataclasses
 import pytest
 from aave_chain import AaveChain
 
-from flasharb.aave.strategy import LiquidationConfig
 from flasharb.bot.app import open_bot
 from flasharb.demo.run import local_bot
 from flasharb.engine.types import LIQUIDATION
@@ -36,9 +35,8 @@ def _move_prices(aave: AaveChain) -> None:
 
 
 def _spec(devchain, tmp_path, **overrides):
-    spec, signer, market = local_bot(devchain, tmp_path)
-    config = LiquidationConfig.from_replica(devchain.aave)
-    return dataclasses.replace(spec, liquidations=config, **overrides), signer
+    spec, signer, _market = local_bot(devchain, tmp_path, liquidations=True)
+    return dataclasses.replace(spec, **overrides), signer
 
 
 async def _run(bot, blocks: int):

@@ -15,7 +15,6 @@ Gas: ``bench/results/liquidation-gas.json`` (written by the forge gas benchmark,
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import statistics
 import subprocess
@@ -35,83 +34,33 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-class _Borrowers:
-    """Opens WETH/USDC positions from impersonated addresses, and moves the WETH oracle price."""
+def _impersonated(w3, i: int) -> str:
+    """A funded, impersonated address per benchmark borrower (anvil's cheats; never a real account)."""
+    user = w3.to_checksum_address((0xB0B0 << 144 | i).to_bytes(20, "big"))
+    w3.provider.make_request("anvil_setBalance", [user, hex(10**20)])
+    w3.provider.make_request("anvil_impersonateAccount", [user])
+    return user
 
-    POOL_ABI = [
-        {"name": "supply", "type": "function", "stateMutability": "nonpayable", "outputs": [],
-         "inputs": [{"name": "a", "type": "address"}, {"name": "n", "type": "uint256"},
-                    {"name": "o", "type": "address"}, {"name": "r", "type": "uint16"}]},
-        {"name": "borrow", "type": "function", "stateMutability": "nonpayable", "outputs": [],
-         "inputs": [{"name": "a", "type": "address"}, {"name": "n", "type": "uint256"}, {"name": "m", "type": "uint256"},
-                    {"name": "r", "type": "uint16"}, {"name": "o", "type": "address"}]},
-    ]  # fmt: skip
-    ERC20_ABI = [
-        {"name": "mint", "type": "function", "stateMutability": "nonpayable", "outputs": [{"type": "bool"}],
-         "inputs": [{"name": "to", "type": "address"}, {"name": "n", "type": "uint256"}]},
-        {"name": "approve", "type": "function", "stateMutability": "nonpayable", "outputs": [{"type": "bool"}],
-         "inputs": [{"name": "s", "type": "address"}, {"name": "n", "type": "uint256"}]},
-    ]  # fmt: skip
-    ORACLE_ABI = [
-        {"name": "setAssetPrice", "type": "function", "stateMutability": "nonpayable", "outputs": [],
-         "inputs": [{"name": "a", "type": "address"}, {"name": "p", "type": "uint256"}]},
-        {"name": "getAssetPrice", "type": "function", "stateMutability": "view", "outputs": [{"type": "uint256"}],
-         "inputs": [{"name": "a", "type": "address"}]},
-    ]  # fmt: skip
 
-    def __init__(self, w3, chain) -> None:
-        self.w3 = w3
-        self.pool = w3.eth.contract(address=chain.aave.pool, abi=self.POOL_ABI)
-        self.oracle = w3.eth.contract(address=chain.aave.oracle, abi=self.ORACLE_ABI)
-        self.weth = chain.replica.token("WETH").address
-        self.usdc = chain.replica.token("USDC").address
-
-    def account(self, i: int) -> str:
-        """A funded, impersonated address per borrower (anvil's cheats; never a real account)."""
-        user = self.w3.to_checksum_address((0xB0B0 << 144 | i).to_bytes(20, "big"))
-        self.w3.provider.make_request("anvil_setBalance", [user, hex(10**20)])
-        self.w3.provider.make_request("anvil_impersonateAccount", [user])
-        return user
-
-    def _send(self, fn, sender: str) -> None:
-        receipt = self.w3.eth.wait_for_transaction_receipt(fn.transact({"from": sender, "gas": 2_000_000}))
-        if receipt["status"] != 1:
-            raise RuntimeError(f"benchmark set-up transaction reverted: {fn.fn_name}")
-
-    def open(self, n: int) -> None:
-        """Borrower i: 10,000 USD of WETH, USDC debt for a health factor of 1.035 + 0.004 i (LT 82.5%; LTV 80%
-        allows no closer), then WETH lowered so that borrower 0 sits just above 1."""
-        weth = self.w3.eth.contract(address=self.weth, abi=self.ERC20_ABI)
-        usdc_debt_at_hf1 = 10_000 * 0.825
-        for i in range(n):
-            user = self.account(i)
-            amount = 10**18 * 10 // 3  # 3.33 WETH at 3000 USD
-            self._send(weth.functions.mint(user, amount), user)
-            self._send(weth.functions.approve(self.pool.address, amount), user)
-            self._send(self.pool.functions.supply(self.weth, amount, user, 0), user)
-            debt = int(usdc_debt_at_hf1 / (1.035 + 0.004 * i) * 10**6)
-            self._send(self.pool.functions.borrow(self.usdc, debt, 2, 0, user), user)
-        self.lower_weth(1.003 / 1.035)
-
-    def lower_weth(self, factor: float) -> None:
-        price = self.oracle.functions.getAssetPrice(self.weth).call()
-        self._send(self.oracle.functions.setAssetPrice(self.weth, int(price * factor)), self.w3.eth.accounts[0])
+def _open_borrowers(market, n: int) -> None:
+    """Borrower i: 10,000 USD of WETH, USDC debt for a health factor of 1.035 + 0.004 i (LT 82.5%; LTV 80%
+    allows no closer), then WETH lowered so that borrower 0 sits just above 1."""
+    weth = 10**18 * 10 // 3  # 3.33 WETH at 3000 USD
+    for i in range(n):
+        debt = int(10_000 * 0.825 / (1.035 + 0.004 * i) * 10**6)
+        market.open_position(_impersonated(market.w3, i), "WETH", weth, "USDC", debt)
+    market.shock({"WETH": 1.003 / 1.035})
 
 
 async def _measure(samples: int) -> dict:
-    from web3 import Web3
-
-    from flasharb.aave.strategy import LiquidationConfig
     from flasharb.bot.app import open_bot
     from flasharb.demo.run import local_bot
     from flasharb.devchain import start_devchain
     from flasharb.engine.types import LIQUIDATION
 
     with tempfile.TemporaryDirectory() as tmp, start_devchain() as chain:
-        spec, signer, _market = local_bot(chain, Path(tmp), seed=5)
-        spec = dataclasses.replace(spec, liquidations=LiquidationConfig.from_replica(chain.aave))
-        borrowers = _Borrowers(Web3(Web3.HTTPProvider(chain.url)), chain)
-        borrowers.open(BORROWERS)
+        spec, signer, market = local_bot(chain, Path(tmp), seed=5, liquidations=True)
+        _open_borrowers(market, BORROWERS)
         totals: list[float] = []
         stages: dict[str, list[float]] = {}
         exact = sent = 0
@@ -121,7 +70,7 @@ async def _measure(samples: int) -> dict:
                 if len(totals) >= samples:
                     break
                 bot.engine.step()  # absorb our own transactions' blocks, untimed
-                borrowers.lower_weth(STEP)
+                market.shock({"WETH": STEP})
                 head_at = time.perf_counter()  # the head is on the node now; a subscriber would see it here
                 report = await bot.process_block(received_at=head_at)
                 await bot.drain()

@@ -78,7 +78,7 @@ def local_bot(
     deadline covers them (on Polygon they share the next block)."""
     signer = Signer.from_private_key(BOT_KEY)
     executor = deploy_executor(chain, signer.address, workdir)
-    market = Market(Web3(Web3.HTTPProvider(chain.url)), chain.replica, seed=seed)
+    market = Market(Web3(Web3.HTTPProvider(chain.url)), chain.replica, seed=seed, aave=chain.aave)
     market.prepare()
     spec = BotSpec(
         rpc_urls=(chain.url,),
@@ -90,26 +90,6 @@ def local_bot(
         liquidations=LiquidationConfig.from_replica(chain.aave) if liquidations else None,
     )
     return spec, signer, market
-
-
-def price_shock(chain: DevChain, moves: dict[str, float] = PRICE_SHOCK) -> dict[str, tuple[int, int]]:
-    """Moves Aave's oracle (the replica's PriceOracle: anyone may set a price there); returns old and new."""
-    w3 = Web3(Web3.HTTPProvider(chain.url))
-    abi = [
-        {"name": "setAssetPrice", "type": "function", "stateMutability": "nonpayable", "outputs": [],
-         "inputs": [{"name": "a", "type": "address"}, {"name": "p", "type": "uint256"}]},
-        {"name": "getAssetPrice", "type": "function", "stateMutability": "view", "outputs": [{"type": "uint256"}],
-         "inputs": [{"name": "a", "type": "address"}]},
-    ]  # fmt: skip
-    oracle = w3.eth.contract(address=chain.aave.oracle, abi=abi)
-    out = {}
-    for symbol, factor in moves.items():
-        asset = chain.replica.token(symbol).address
-        old = oracle.functions.getAssetPrice(asset).call()
-        tx = oracle.functions.setAssetPrice(asset, int(old * factor)).transact({"from": chain.replica.admin})
-        w3.eth.wait_for_transaction_receipt(tx)
-        out[symbol] = (old, int(old * factor))
-    return out
 
 
 async def run_demo(
@@ -143,7 +123,7 @@ async def run_demo(
             symbols = {t.address: s for s, t in chain.replica.tokens.items()}
             for i in range(blocks + shock_blocks):
                 if i == blocks and spec.liquidations is not None:
-                    moved = price_shock(chain)
+                    moved = market.shock(PRICE_SHOCK)
                     console.print("[bold]price shock[/] on Aave's oracle: " + ", ".join(
                         f"{s} {old / 1e8:g} -> {new / 1e8:g} USD" for s, (old, new) in moved.items()))  # fmt: skip
                 for _ in range(trades_per_block):
