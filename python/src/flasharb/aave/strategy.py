@@ -145,7 +145,9 @@ class LiquidationStrategy:
         book = BorrowerBook(rpc_url, config.pool, book_path, a_tokens=config.a_tokens, start_block=config.start_block)
         # their own HTTP sessions: the drift checks and the market prefetch run on worker threads
         drift_rpc = HttpRpc(rpc_url)
-        prefetch_lens = AaveLensClient(rpc_url, pool=config.pool, addresses_provider=config.addresses_provider, **kw)
+        prefetch_lens = AaveLensClient(
+            rpc_url, pool=config.pool, addresses_provider=config.addresses_provider, **{**kw, "code": lens.code}
+        )
         owned = (lens, book, drift_rpc, prefetch_lens)
         return cls(config, engine, lens, book, owned=owned, drift_rpc=drift_rpc, prefetch_lens=prefetch_lens)
 

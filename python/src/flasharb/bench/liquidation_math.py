@@ -155,7 +155,6 @@ def run(n: int = 10_000, rounds: int = 15) -> dict:
         "hf_recompute_ms": round(statistics.median(totals), 3),
         "hf_screen_only_ms": round(statistics.median(screens), 3),
         "hf_screen_build_ms": round(build_ms, 1),
-        "hf_borrowers": n,
         "borrowers": n,
         "hf_reserves": len(market.reserves),
         "hf_candidates_median": int(statistics.median(candidates)),
