@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from flasharb.engine.types import ARBITRAGE, LIQUIDATION, CycleHop, LiquidationTarget, Opportunity, PoolKind
 from flasharb.exceptions import FlasharbError
-from flasharb.route import Lender
+from flasharb.route import HEADER_SIZE, LIQUIDATION_STEP_SIZE, Lender, StepKind
 from flasharb.store.store import opportunity_id as _store_opportunity_id
 
 __all__ = [
@@ -77,10 +77,10 @@ HOP = struct.Struct(">20sBBI 20s20sQQQQ B")
 LIQUIDATION_TARGET = struct.Struct(">20s20s20s QQQQQQ 32s Q")
 _PREFIX = struct.Struct(">BBBBQ")  # what peek() reads: version, type, flags, lender, chain id
 
-# where a plan's first step starts (after the 59-byte plan header) and a liquidation step's op byte
-# (docs/route-encoding.md): op, collateral asset, user
-PLAN_FIRST_STEP = 59
-LIQUIDATION_OP = 0x03
+# where a plan's first step starts and a liquidation step's op byte: the plan codec's own constants
+# (docs/route-encoding.md; the step is op, collateral asset, user)
+PLAN_FIRST_STEP = HEADER_SIZE
+LIQUIDATION_OP = StepKind.LIQUIDATION
 
 _KIND_CODE = {PoolKind.V2: 1, PoolKind.V3: 2}
 _CODE_KIND = {v: k for k, v in _KIND_CODE.items()}
@@ -195,7 +195,7 @@ def _plan_matches_target(plan: bytes, loan_token: bytes, t: bytes) -> bool:
     target."""
     s = PLAN_FIRST_STEP
     return (
-        len(plan) >= s + 41
+        len(plan) >= s + LIQUIDATION_STEP_SIZE
         and plan[s] == LIQUIDATION_OP
         and plan[s + 1 : s + 21] == t[20:40]
         and plan[s + 21 : s + 41] == t[0:20]
